@@ -1,0 +1,187 @@
+"""The prospect record and what is kept beside it, as frozen dataclasses.
+
+Vocabulary (see DOMAIN.md): a ``Prospect`` is one person's case, from first inquiry to done; its
+``timeline`` holds an ``Event`` per message in or out; ``stage`` is lead / prospect / customer and
+``status`` the SOP step (new, call, email, follow_up, revive, drip, done). A ``Checkpoint`` is the
+mailbox position of one folder; a ``LoggedMessage`` remembers every message processed (for
+dedupe across a UIDVALIDITY change); a ``QuarantineEntry`` is a message that could not be handled.
+Conversion to and from plain dicts lives here too, so the store never sees these classes' insides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+STAGES = ("lead", "prospect", "customer")
+STATUSES = ("new", "call", "email", "follow_up", "revive", "drip", "done")
+TIME_FIELDS = (
+    "created_at",
+    "acknowledged_at",
+    "first_response_at",
+    "information_sent_at",
+    "last_inbound_at",
+    "closed_at",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One message in a prospect's timeline (or an internal step)."""
+
+    at: datetime
+    direction: str  # "in" | "out" | "internal"
+    kind: str  # inquiry, prospect_reply, acknowledgment, ...
+    message_id: str = ""
+    summary: str = ""
+    folder: str = ""
+    uid: int = 0
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    amount: str
+    id: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Sale:
+    value: str
+    invoice: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Prospect:
+    """A person's case. ``id`` 0 means not stored yet."""
+
+    email: str
+    created_at: datetime
+    id: int = 0
+    name: str = ""
+    surname: str = ""
+    phone: str = ""
+    company: str = ""
+    source: str = "email"
+    interest: str = "product_information"
+    stage: str = "lead"
+    status: str = "new"
+    assigned_to: str | None = None
+    acknowledged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    information_sent_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    closed_at: datetime | None = None
+    follow_ups_sent: int = 0
+    quote: Quote | None = None
+    sale: Sale | None = None
+    lost_reason: str = ""
+    subject: str = ""
+    question: str = ""
+    previous_id: int | None = None
+    message_ids: tuple[str, ...] = ()
+    timeline: tuple[Event, ...] = field(default=())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "done"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where we are in one folder: nothing at or below ``last_uid`` is new."""
+
+    folder: str
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class LoggedMessage:
+    """A message we have processed, whatever its kind."""
+
+    key: str  # Message.dedupe_key
+    message_id: str
+    folder: str
+    uid: int
+    kind: str
+    reason: str
+    at: datetime
+    prospect_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    folder: str
+    uidvalidity: int
+    uid: int
+    reason: str
+    at: datetime
+    message_id: str = ""
+    subject: str = ""
+
+
+# --- plain-dict conversion -------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    data = dataclasses.asdict(event)
+    data["at"] = event.at.isoformat()
+    if data["body"] is None:
+        del data["body"]
+    return data
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    return Event(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+def prospect_to_dict(p: Prospect) -> dict[str, Any]:
+    data: dict[str, Any] = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
+    for name in TIME_FIELDS:
+        data[name] = _iso(data[name])
+    data["quote"] = dataclasses.asdict(p.quote) if p.quote else None
+    data["sale"] = dataclasses.asdict(p.sale) if p.sale else None
+    data["message_ids"] = list(p.message_ids)
+    data["timeline"] = [event_to_dict(e) for e in p.timeline]
+    del data["id"]
+    return data
+
+
+def prospect_from_dict(data: dict[str, Any], doc_id: int) -> Prospect:
+    values = dict(data)
+    for name in TIME_FIELDS:
+        values[name] = _time(values.get(name))
+    values["quote"] = Quote(**values["quote"]) if values.get("quote") else None
+    values["sale"] = Sale(**values["sale"]) if values.get("sale") else None
+    values["message_ids"] = tuple(values.get("message_ids", ()))
+    values["timeline"] = tuple(event_from_dict(e) for e in values.get("timeline", ()))
+    known = {f.name for f in dataclasses.fields(Prospect)}
+    return Prospect(id=doc_id, **{k: v for k, v in values.items() if k in known})
+
+
+def record_to_dict(record: LoggedMessage | QuarantineEntry | Checkpoint) -> dict[str, Any]:
+    data = dataclasses.asdict(record)
+    if "at" in data:
+        data["at"] = data["at"].isoformat()
+    return data
+
+
+def logged_from_dict(data: dict[str, Any]) -> LoggedMessage:
+    return LoggedMessage(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+def quarantine_from_dict(data: dict[str, Any]) -> QuarantineEntry:
+    return QuarantineEntry(**{**data, "at": datetime.fromisoformat(data["at"])})

@@ -1,0 +1,192 @@
+"""The store: durable transactions, torn writes, failed writes, one writer, fast lookups."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import resource
+import signal
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.exceptions import StoreError, StoreLockedError
+from inbox_agent.prospect import Checkpoint, Event, LoggedMessage, Prospect, Quote
+from inbox_agent.store import Store
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def prospect(email: str, **kw: object) -> Prospect:
+    event = Event(at=T0, direction="in", kind="inquiry", message_id=f"<{email}>", summary="hi")
+    return Prospect(
+        email=email, created_at=T0, message_ids=(f"m-{email}",), timeline=(event,), **kw
+    )  # type: ignore[arg-type]
+
+
+def test_roundtrip_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    with Store.open(path) as store, store.transaction():
+        saved = store.save_prospect(prospect("a@x.test", quote=Quote("10", "Q1", "")))
+        store.set_checkpoint(Checkpoint("INBOX", 7, 42))
+    with Store.open(path) as store:
+        again = store.prospect(saved.id)
+        assert again == saved
+        assert store.checkpoint("INBOX") == Checkpoint("INBOX", 7, 42)
+        assert store.open_prospect_for("a@x.test") == saved
+        assert store.prospect_for_message_id("m-a@x.test") == saved
+
+
+def test_snapshot_is_a_tinydb_file_after_compaction(tmp_path: Path) -> None:
+    from tinydb import TinyDB
+
+    path = tmp_path / "p.json"
+    with Store.open(path) as store:
+        with store.transaction():
+            store.save_prospect(prospect("a@x.test"))
+        store._storage.snapshot()  # what compaction does
+    assert (tmp_path / "p.json.journal").stat().st_size == 0
+    db = TinyDB(str(path))
+    assert db.table("prospects").all()[0]["email"] == "a@x.test"
+    db.close()
+
+
+def test_failed_transaction_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    with Store.open(path) as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.save_prospect(prospect("a@x.test"))
+            raise RuntimeError("boom")
+        assert store.open_prospect_for("a@x.test") is None
+        assert store.prospects() == []
+
+
+def test_torn_journal_line_is_discarded(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    with Store.open(path) as store, store.transaction():
+        store.save_prospect(prospect("a@x.test"))
+    journal = tmp_path / "p.json.journal"
+    good = journal.read_bytes()
+    journal.write_bytes(good + b'{"prospects":{"2":{"email":"b@x.te')  # crash mid-append
+    with Store.open(path) as store:
+        assert [p.email for p in store.prospects()] == ["a@x.test"]
+        with store.transaction():
+            store.save_prospect(prospect("c@x.test"))
+    assert journal.read_bytes().startswith(good)
+    with Store.open(path) as store:
+        assert [p.email for p in store.prospects()] == ["a@x.test", "c@x.test"]
+
+
+def test_replaying_journal_over_newer_snapshot_is_harmless(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    with Store.open(path) as store:
+        with store.transaction():
+            p = store.save_prospect(prospect("a@x.test"))
+        with store.transaction():
+            store.save_prospect(replace(p, status="call"))
+        journal = (tmp_path / "p.json.journal").read_bytes()
+        store._storage.snapshot()
+    (tmp_path / "p.json.journal").write_bytes(journal)  # crash between replace and truncate
+    with Store.open(path) as store:
+        assert [x.status for x in store.prospects()] == ["call"]
+
+
+def test_stale_temp_files_are_removed(tmp_path: Path) -> None:
+    stale = tmp_path / ".p.json.tmp-999"
+    stale.write_text("half")
+    Store.open(tmp_path / "p.json").close()
+    assert not stale.exists()
+
+
+def test_second_writer_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    with Store.open(path):
+
+        def other() -> None:
+            try:
+                Store.open(path)
+            except StoreLockedError as exc:
+                os._exit(3 if "in use by inbox-agent pid" in str(exc) else 4)
+            os._exit(0)
+
+        proc = multiprocessing.get_context("fork").Process(target=other)
+        proc.start()
+        proc.join(10)
+        assert proc.exitcode == 3
+
+
+def _write_past_limit(path: Path) -> None:  # pragma: no cover - runs in a child process
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+    store = Store.open(path)
+    journal = path.with_name("p.json.journal")
+    limit = max(journal.stat().st_size, path.stat().st_size if path.exists() else 0) + 200
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        with store.transaction():
+            store.save_prospect(prospect("big@x.test", question="x" * 5000))
+            store.set_checkpoint(Checkpoint("INBOX", 1, 99))
+    except StoreError:
+        # the failed write is reported, and memory goes back to what is on disk
+        ok = store.open_prospect_for("big@x.test") is None and store.checkpoint(
+            "INBOX"
+        ) == Checkpoint("INBOX", 1, 1)
+        os._exit(5 if ok else 6)
+    os._exit(0)
+
+
+def test_failed_write_loses_nothing_and_commits_nothing(tmp_path: Path) -> None:
+    """A full disk (simulated with RLIMIT_FSIZE) mid-commit: the store stays as it was."""
+    path = tmp_path / "p.json"
+    with Store.open(path) as store, store.transaction():
+        store.save_prospect(prospect("a@x.test"))
+        store.set_checkpoint(Checkpoint("INBOX", 1, 1))
+    before = (tmp_path / "p.json.journal").read_bytes()
+    proc = multiprocessing.get_context("fork").Process(target=_write_past_limit, args=(path,))
+    proc.start()
+    proc.join(20)
+    assert proc.exitcode == 5
+    assert (tmp_path / "p.json.journal").read_bytes() == before
+    with Store.open(path) as store:
+        assert [p.email for p in store.prospects()] == ["a@x.test"]
+        assert store.checkpoint("INBOX") == Checkpoint("INBOX", 1, 1)
+
+
+def test_closed_record_frees_the_address(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "p.json") as store:
+        with store.transaction():
+            first = store.save_prospect(prospect("a@x.test"))
+        with store.transaction(), pytest.raises(StoreError, match="open record"):
+            store.save_prospect(prospect("a@x.test"))
+        with store.transaction():
+            store.save_prospect(replace(first, status="done"))
+            second = store.save_prospect(prospect("a@x.test", previous_id=first.id))
+        assert store.open_prospect_for("a@x.test") == second
+        assert store.latest_prospect_for("a@x.test") == second
+
+
+def test_reads_inside_a_transaction_see_its_writes(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "p.json") as store, store.transaction():
+        saved = store.save_prospect(prospect("a@x.test"))
+        store.log_message(LoggedMessage("k1", "m", "INBOX", 1, "inquiry", "r", T0, saved.id))
+        assert store.open_prospect_for("a@x.test") == saved
+        assert store.has_message("k1")
+
+
+def test_journal_lines_hold_only_what_changed(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    with Store.open(path) as store:
+        with store.transaction():
+            for i in range(50):
+                store.save_prospect(prospect(f"p{i}@x.test"))
+        with store.transaction():
+            store.save_prospect(prospect("new@x.test"))
+    last = (tmp_path / "p.json.journal").read_text().splitlines()[-1]
+    assert list(json.loads(last)["prospects"]) == ["51"]
+
+
+def test_writes_outside_a_transaction_are_refused(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "p.json") as store, pytest.raises(StoreError):
+        store.save_prospect(prospect("a@x.test"))
