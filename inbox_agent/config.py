@@ -1,0 +1,423 @@
+"""Settings: ``rules.toml`` read with tomllib into frozen, validated dataclasses.
+
+Every problem in the file is collected and reported at once (``ConfigError`` with file, key and
+what is wrong); unknown keys get a did-you-mean. Secrets never live in the file: it names the
+environment variables that hold them, read by ``secret()`` only when a connection is made.
+Relative paths resolve against the config file's folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from inbox_agent.exceptions import ConfigError, Problem
+from inbox_agent.sources import InterestRule, SourceRule, parse_interest_rules, parse_source_rules
+
+SECURITY = ("ssl", "starttls", "none")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$|^[^@\s<>\"]+@localhost$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Business:
+    name: str = "Our business"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    address: str
+    host: str
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = "INBOX_AGENT_IMAP_PASSWORD"
+    allow_insecure: bool = False
+    aliases: tuple[str, ...] = ()
+    inbox: str = "INBOX"
+    sent: str = "Sent"
+    batch_size: int = 100
+    max_message_bytes: int = 25 * 1024 * 1024
+    timeout_s: float = 60.0
+    ca_file: str = ""
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({self.address.lower(), *(a.lower() for a in self.aliases)})
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = ""
+    port: int = 465
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = "INBOX_AGENT_SMTP_PASSWORD"
+    allow_insecure: bool = False
+    timeout_s: float = 60.0
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class Store:
+    path: Path
+    keep_bodies: bool = False
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    email: str
+    away: bool = False
+
+
+@dataclass(frozen=True)
+class Classify:
+    default_source: str = "email"
+    default_interest: str = "product_information"
+    default_region: str = "US"
+    loop_header: str = "X-Inbox-Agent"
+    spam_headers: tuple[tuple[str, str], ...] = (
+        ("X-Spam-Flag", r"(?i)^\s*yes"),
+        ("X-Spam-Status", r"(?i)^\s*yes"),
+    )
+
+
+@dataclass(frozen=True)
+class Digest:
+    to: tuple[str, ...] = ()
+    at: str = "07:30"
+
+
+@dataclass(frozen=True)
+class Acknowledgment:
+    display_name: str = ""  # default: the business name
+    templates: Path = Path("templates")
+    next_step: str = "One of our team will call you shortly, at the latest within one working day."
+    max_age_hours: float = 72.0
+    per_recipient_cap: int = 5
+    cap_window_hours: float = 2.0
+
+
+@dataclass(frozen=True)
+class Sla:
+    acknowledge_hours: float = 24.0
+    respond_hours: float = 72.0
+
+
+@dataclass(frozen=True)
+class Daemon:
+    poll_interval_s: float = 60.0  # where the server has no IDLE
+    safety_poll_s: float = 300.0  # a full poll even while IDLE reports nothing
+    idle_renew_s: float = 25 * 60.0  # re-issue IDLE before the 29-minute server limit
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything in ``rules.toml``, validated."""
+
+    file: Path
+    business: Business
+    mailbox: Mailbox
+    smtp: Smtp
+    store: Store
+    classify: Classify
+    digest: Digest
+    acknowledgment: Acknowledgment = field(default_factory=Acknowledgment)
+    sla: Sla = field(default_factory=Sla)
+    daemon: Daemon = field(default_factory=Daemon)
+    agents: tuple[Agent, ...] = ()
+    sources: tuple[SourceRule, ...] = ()
+    interests: tuple[InterestRule, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def message_id_domain(self) -> str:
+        return self.mailbox.address.rpartition("@")[2].lower()
+
+
+def secret(env_name: str) -> str:
+    """The secret held in the named environment variable; a ConfigError when it is unset."""
+    value = os.environ.get(env_name)
+    if not value:
+        raise ConfigError(
+            [Problem("environment", env_name, "is not set; it must hold the password")]
+        )
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- the schema -----------------------------------------------------------------------------
+
+Check = Callable[[Any], str | None]  # returns what is wrong, or None
+
+
+def _type(kind: type | tuple[type, ...], what: str) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
+            return f"must be {what}, not a boolean"
+        return None if isinstance(value, kind) else f"must be {what}, not {value!r}"
+
+    return check
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _email(value: Any) -> str | None:
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        return f"must be an email address, not {value!r}"
+    return None
+
+
+def _emails(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return "must be a list of email addresses"
+    bad = [v for v in value if _email(v)]
+    return f"not email addresses: {bad!r}" if bad else None
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}; got {value!r}"
+
+    return check
+
+
+def _port(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+    return None if ok else f"must be a port number 1-65535, not {value!r}"
+
+
+def _positive(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return None if ok else f"must be a positive number, not {value!r}"
+
+
+def _env_name(value: Any) -> str | None:
+    if not isinstance(value, str) or not _ENV.match(value):
+        return f"must name an environment variable (letters, digits, _), not {value!r}"
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"is not an IANA time zone name: {value!r}"
+    return None
+
+
+def _clock(value: Any) -> str | None:
+    if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        return None
+    return f"must be a time HH:MM, not {value!r}"
+
+
+def _spam_headers(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return 'must be a table of header = "regex"'
+    for name, pattern in value.items():
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            return f"{name}: bad regex: {exc}"
+    return None
+
+
+_STR, _BOOL, _INT = _type(str, "text"), _type(bool, "true or false"), _type(int, "a whole number")
+
+SCHEMA: dict[str, dict[str, Check]] = {
+    "business": {"name": _STR, "timezone": _timezone},
+    "mailbox": {
+        "address": _email, "host": _STR, "port": _port, "security": _one_of(*SECURITY),
+        "username": _STR, "password_env": _env_name, "allow_insecure": _BOOL,
+        "aliases": _emails, "inbox": _STR, "sent": _STR, "batch_size": _positive,
+        "max_message_bytes": _positive, "timeout_s": _positive, "ca_file": _STR,
+    },
+    "smtp": {
+        "host": _STR, "port": _port, "security": _one_of(*SECURITY), "username": _STR,
+        "password_env": _env_name, "allow_insecure": _BOOL, "timeout_s": _positive,
+        "ca_file": _STR,
+    },
+    "store": {"path": _STR, "keep_bodies": _BOOL},
+    "classify": {
+        "default_source": _STR, "default_interest": _STR, "default_region": _STR,
+        "loop_header": _STR, "spam_headers": _spam_headers,
+    },
+    "digest": {"to": _emails, "at": _clock},
+    "acknowledgment": {
+        "display_name": _STR, "templates": _STR, "next_step": _STR, "max_age_hours": _positive,
+        "per_recipient_cap": _positive, "cap_window_hours": _positive,
+    },
+    "sla": {"acknowledge_hours": _positive, "respond_hours": _positive},
+    "daemon": {"poll_interval_s": _positive, "safety_poll_s": _positive, "idle_renew_s": _positive},
+}  # fmt: skip
+AGENT_KEYS: dict[str, Check] = {"name": _STR, "email": _email, "away": _BOOL}
+REQUIRED = {"mailbox": ("address", "host"), "store": ("path",)}
+LISTS = ("agents", "sources", "interests")
+
+
+class _Collector:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, key, message))
+
+    def unknown(self, where: str, key: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self.add(f"{where}{key}", f"unknown key{hint}")
+
+
+def _section(
+    raw: Mapping[str, Any], name: str, schema: Mapping[str, Check], out: _Collector, where: str
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        check = schema.get(key)
+        if check is None:
+            out.unknown(where, key, list(schema))
+            continue
+        wrong = check(value)
+        if wrong:
+            out.add(f"{where}{key}", wrong)
+        else:
+            values[key] = value
+    for key in REQUIRED.get(name, ()):
+        if key not in raw:
+            out.add(f"{where}{key}", "is required")
+    return values
+
+
+def _tuplify(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
+    """Validate a parsed TOML document; raise ConfigError listing every problem."""
+    out = _Collector(str(file))
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items():
+        if key in SCHEMA:
+            if not isinstance(value, dict):
+                out.add(key, "must be a table")
+                continue
+            sections[key] = _section(value, key, SCHEMA[key], out, f"{key}.")
+        elif key not in LISTS:
+            out.unknown("", key, [*SCHEMA, *LISTS])
+    for name in REQUIRED:
+        if name not in raw:
+            out.add(name, "section is required")
+
+    agents: list[Agent] = []
+    for i, item in enumerate(raw.get("agents", [])):
+        if not isinstance(item, dict):
+            out.add(f"agents[{i}]", "must be a table")
+            continue
+        values = _section(item, "agents", AGENT_KEYS, out, f"agents[{i}].")
+        if "email" in values and "name" not in values:
+            values["name"] = values["email"].partition("@")[0]
+        if "email" in values:
+            agents.append(Agent(**{**values, "email": values["email"].lower()}))
+        elif "email" not in item:
+            out.add(f"agents[{i}].email", "is required")
+    sources, problems = parse_source_rules(raw.get("sources", []), str(file))
+    out.problems.extend(problems)
+    interests, problems = parse_interest_rules(raw.get("interests", []), str(file))
+    out.problems.extend(problems)
+
+    mailbox_values = _tuplify(sections.get("mailbox", {}))
+    smtp_values = _tuplify(sections.get("smtp", {}))
+    for name, values in (("mailbox", mailbox_values), ("smtp", smtp_values)):
+        host = str(values.get("host", ""))
+        if (
+            values.get("security") == "none"
+            and host
+            and not is_loopback(host)
+            and not values.get("allow_insecure", False)
+        ):
+            out.add(
+                f"{name}.security",
+                f'"none" sends the password in clear to {host}; allowed only for a loopback '
+                "host unless allow_insecure = true",
+            )
+    if out.problems:
+        raise ConfigError(out.problems)
+
+    base = file.parent
+    store_values = sections["store"]
+    if "address" in mailbox_values:
+        mailbox_values["address"] = mailbox_values["address"].lower()
+        mailbox_values.setdefault("username", mailbox_values["address"])
+    for values in (mailbox_values, smtp_values):
+        if values.get("ca_file"):
+            values["ca_file"] = str(base / values["ca_file"])
+    ack_values = dict(sections.get("acknowledgment", {}))
+    ack_values["templates"] = base / ack_values.get("templates", "templates")
+    ack_values.setdefault("display_name", sections.get("business", {}).get("name", Business.name))
+    daemon_values = sections.get("daemon", {})
+    if daemon_values.get("idle_renew_s", 0) > 29 * 60:
+        raise ConfigError([Problem(str(file), "daemon.idle_renew_s", "must be under 29 minutes")])
+    classify_values = dict(sections.get("classify", {}))
+    if "spam_headers" in classify_values:
+        classify_values["spam_headers"] = tuple(
+            (str(k), str(v)) for k, v in classify_values["spam_headers"].items()
+        )
+    return Settings(
+        file=file,
+        business=Business(**sections.get("business", {})),
+        mailbox=Mailbox(**mailbox_values),
+        smtp=Smtp(**smtp_values),
+        store=Store(
+            path=base / store_values["path"], keep_bodies=store_values.get("keep_bodies", False)
+        ),
+        classify=Classify(**classify_values),
+        digest=Digest(**_tuplify(sections.get("digest", {}))),
+        acknowledgment=Acknowledgment(**ack_values),
+        sla=Sla(**sections.get("sla", {})),
+        daemon=Daemon(**daemon_values),
+        agents=tuple(agents),
+        sources=sources,
+        interests=interests,
+    )
+
+
+def config_path(explicit: str | None) -> Path:
+    """``--config``, else ``$INBOX_AGENT_CONFIG``, else ``./rules.toml``."""
+    return Path(explicit or os.environ.get("INBOX_AGENT_CONFIG") or "rules.toml")
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the config file; ConfigError (exit 2) on any problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            [Problem(str(path), "-", "file not found (see `inbox-agent init`)")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(str(path), "-", f"cannot read: {exc}")]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(str(path), "-", f"not valid TOML: {exc}")]) from exc
+    return parse_settings(raw, path.resolve())
