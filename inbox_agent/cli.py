@@ -1,0 +1,279 @@
+"""The ``inbox-agent`` command: a thin shell over ``cycle``, ``intake`` and ``report``.
+
+``main()`` is the one place that turns errors into messages and exit codes: 0 success, 2 usage
+or configuration error, 1 anything else (one clear line on stderr, details in the log).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import UTC
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inbox_agent import __version__
+from inbox_agent.config import Settings, config_path, load_settings
+from inbox_agent.exceptions import ConfigError, InboxAgentError, ParseError, UsageError
+from inbox_agent.intake import Rules, read_message
+from inbox_agent.report import (
+    prospects_csv,
+    prospects_json,
+    prospects_table,
+    quarantine_row,
+    quarantine_table,
+    reading_row,
+)
+from inbox_agent.store import Store
+
+log = logging.getLogger("inbox_agent")
+
+
+def starter_dir() -> Path:
+    """The shipped starter ``rules.toml`` and ``templates/``."""
+    return Path(str(resources.files("inbox_agent") / "starter"))
+
+
+class Context:
+    def __init__(self, config: str | None, verbose: int) -> None:
+        self.config = config
+        self.verbose = verbose
+
+    def settings(self) -> Settings:
+        return load_settings(config_path(self.config))
+
+    def rules(self) -> Rules:
+        """Rules from the config; the shipped rules when no config is given or found."""
+        path = config_path(self.config)
+        if self.config is None and not path.exists():
+            path = starter_dir() / "rules.toml"
+        return Rules.from_settings(load_settings(path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "-c",
+    metavar="PATH",
+    help="rules.toml (default: $INBOX_AGENT_CONFIG or ./rules.toml)",
+)
+@click.option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="inbox-agent")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
+    """Turn a shared sales mailbox into prospect records, acknowledgments and follow-ups."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config, verbose)
+
+
+@cli.command()
+@click.pass_obj
+def poll(obj: Context) -> None:
+    """One full cycle now: fetch what is new, process it, send what is due; then exit."""
+    from inbox_agent.cycle import Agent
+
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        report = Agent(settings, store).cycle()
+    polled, sent = report.poll, report.dispatch
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(polled.kinds.items())) or "nothing new"
+    click.echo(
+        f"{polled.folder}: {polled.fetched} fetched ({kinds}); {len(set(polled.created))} new "
+        f"records, {polled.quarantined} quarantined; {len(sent.sent)} sent, "
+        f"{len(sent.retrying)} to retry, {len(sent.failed)} refused"
+    )
+    if sent.errors:
+        raise InboxAgentError("not sent: " + "; ".join(sent.errors))
+
+
+@cli.command()
+@click.pass_obj
+def run(obj: Context) -> None:
+    """The daemon: IMAP IDLE (polling where the server lacks it) and timed work, until SIGTERM."""
+    from inbox_agent.cycle import Agent
+    from inbox_agent.daemon import Daemon
+
+    settings = obj.settings()
+    if obj.verbose == 0:
+        logging.getLogger().setLevel(logging.INFO)
+    with Store.open(settings.store.path) as store:
+        Daemon(settings, Agent(settings, store)).run()
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Check config, templates, IMAP and SMTP logins and folders; sends nothing."""
+    from inbox_agent.health import run_checks
+
+    problems = run_checks(obj.settings(), click.echo)
+    if problems:
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("template", default="acknowledgment")
+@click.argument("record")
+@click.pass_obj
+def preview(obj: Context, template: str, record: str) -> None:
+    """Render a template against a stored record (ID or email), without sending."""
+    from datetime import datetime
+
+    from inbox_agent.cycle import Renderer
+    from inbox_agent.outbox import OutboxEntry
+
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        prospect = _find(store, record)
+        if template != "acknowledgment":
+            raise UsageError(f"unknown template {template!r}; known: acknowledgment")
+        now = datetime.now(UTC)
+        entry = OutboxEntry(
+            f"{prospect.id}:ack", "acknowledgment", prospect.id, prospect.email, now
+        )
+        letter = Renderer(settings).render(entry, prospect, now)
+    click.echo(letter.raw.decode("utf-8", errors="replace"))
+
+
+def _find(store: Store, record: str) -> Any:
+    prospect = (
+        store.prospect(int(record)) if record.isdigit() else store.latest_prospect_for(record)
+    )
+    if prospect is None:
+        raise UsageError(f"no record {record!r}")
+    return prospect
+
+
+def _eml_files(paths: tuple[str, ...]) -> Iterator[Path]:
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            yield path
+        else:
+            raise UsageError(f"{name}: no such file or folder")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.argument("paths", nargs=-1, required=True)
+@click.pass_obj
+def replay(obj: Context, as_json: bool, paths: tuple[str, ...]) -> None:
+    """Dry run over .eml files or folders: no mailbox, no sending, no store change."""
+    rules = obj.rules()
+    for path in _eml_files(paths):
+        row: dict[str, Any]
+        try:
+            row = reading_row(str(path), read_message(path.read_bytes(), rules))
+        except ParseError as exc:
+            row = quarantine_row(str(path), str(exc))
+        except OSError as exc:
+            row = quarantine_row(str(path), f"cannot read file: {exc.strerror}")
+        except Exception as exc:  # a detector broke: report it like the poller would
+            log.exception("%s: processing failed", path)
+            row = quarantine_row(str(path), f"processing failed: {exc!r}")
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            who = row["email"] or "-"
+            click.echo(f"{row['file']}: {row['kind']} {who} -> {row['action']} ({row['reason']})")
+
+
+@cli.command()
+@click.option("--json", "fmt", flag_value="json", help="A JSON array.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV with the same columns, flattened.")
+@click.option("--status", multiple=True, help="Only these statuses.")
+@click.option("--source", multiple=True, help="Only these sources.")
+@click.pass_obj
+def prospects(
+    obj: Context, fmt: str | None, status: tuple[str, ...], source: tuple[str, ...]
+) -> None:
+    """The prospect list."""
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        found = [
+            p
+            for p in store.prospects()
+            if (not status or p.status in status) and (not source or p.source in source)
+        ]
+    if fmt == "json":
+        click.echo(prospects_json(found))
+    elif fmt == "csv":
+        click.echo(prospects_csv(found), nl=False)
+    else:
+        click.echo(prospects_table(found))
+
+
+@cli.command()
+@click.pass_obj
+def quarantine(obj: Context) -> None:
+    """Messages that could not be processed, with the reason."""
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        entries = store.quarantined()
+    click.echo(quarantine_table(entries) if entries else "Nothing in quarantine.")
+
+
+@cli.command()
+@click.argument("directory", default=".", required=False)
+def init(directory: str) -> None:
+    """Write a starter rules.toml and templates/ to edit."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    rules = target / "rules.toml"
+    if rules.exists():
+        raise UsageError(f"{rules} exists already; not overwriting it")
+    shutil.copyfile(starter_dir() / "rules.toml", rules)
+    templates = starter_dir() / "templates"
+    if templates.is_dir():
+        shutil.copytree(templates, target / "templates", dirs_exist_ok=True)
+    click.echo(
+        f"Wrote {rules} and {target / 'templates'}; edit them, then run `inbox-agent check`."
+    )
+
+
+@cli.command()
+@click.pass_obj
+def demo(obj: Context) -> None:
+    """The whole product against an embedded mailbox loaded with sample mail; no setup."""
+    from inbox_agent.demo import run_demo
+
+    run_demo(click.echo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point; the one place errors become messages and exit codes."""
+    try:
+        cli.main(args=argv, prog_name="inbox-agent", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except ConfigError as exc:
+        click.echo("Configuration error:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(exc.exit_code)
+    except InboxAgentError as exc:
+        click.echo(f"inbox-agent: {exc}", err=True)
+        log.debug("details", exc_info=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        log.exception("unexpected error")
+        click.echo(f"inbox-agent: unexpected error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0)

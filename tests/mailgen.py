@@ -1,0 +1,81 @@
+"""Hand-written realistic test mail, made in code so each test says what it sends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+
+def inquiry(
+    sender: str = "Jane Doe <jane@example.org>",
+    subject: str = "Question about your widgets",
+    body: str = (
+        "Hi,\n\nDo you ship the blue widget to Cape Town?\n\nThanks,\nJane\n+27 82 555 0123\n"
+    ),
+    *,
+    to: str = "sales@example.com",
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    when: datetime | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when or datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    msg["Message-ID"] = message_id or make_msgid(domain="example.org")
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def form_notification(visitor: str = "sam@example.net", name: str = "Sam Smith") -> bytes:
+    body = (
+        f"From: {name} <{visitor}>\nSubject: Pricing\n\nMessage Body:\n"
+        "Could you send me a quote for 40 units?\n\n--\n"
+        "This e-mail was sent from a contact form on Acme Widgets (https://acme.example)\n"
+    )
+    return inquiry(
+        sender="WordPress <wordpress@acme.example>",
+        subject="[Acme Widgets] Pricing",
+        body=f"Your Name: {name}\nYour Email: {visitor}\nPhone: 082 555 0199\n\n{body}",
+        headers={"Reply-To": f"{name} <{visitor}>", "Auto-Submitted": "auto-generated"},
+    )
+
+
+def bounce() -> bytes:
+    return (
+        b"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n"
+        b"To: sales@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <bounce-1@mx.example.org>\r\nAuto-Submitted: auto-replied\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; x@example.net\r\n"
+        b"Action: failed\r\nStatus: 5.1.1\r\n--b--\r\n"
+    )
+
+
+def out_of_office() -> bytes:
+    return inquiry(
+        sender="Bob <bob@example.org>",
+        subject="Automatic reply: Your quote",
+        body="I am out of the office until Monday.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+
+
+def mailing_list() -> bytes:
+    return inquiry(
+        sender="News <news@lists.example.org>",
+        subject="Weekly digest",
+        body="This week in widgets.",
+        headers={"List-Id": "<widgets.lists.example.org>", "Precedence": "list"},
+    )
+
+
+def no_headers() -> bytes:
+    return b"This is not a mail message at all.\r\nJust text.\r\n"

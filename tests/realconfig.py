@@ -1,0 +1,89 @@
+"""A rules.toml for tests against the real loopback servers: the shipped rules, our hosts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness import MailboxUser, SmtpReceiver
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = (ROOT / "rules.toml").read_text()
+RULES_TAIL = SHIPPED[SHIPPED.index("[[sources]]") :]
+PASSWORD_ENV = "INBOX_AGENT_TEST_IMAP_PASSWORD"
+
+
+def write_config(
+    folder: Path,
+    user: MailboxUser,
+    smtp: SmtpReceiver | None = None,
+    *,
+    batch_size: int = 100,
+    templates: Path = ROOT / "templates",
+    extra: str = "",
+) -> Path:
+    """Write ``folder/rules.toml`` for this Dovecot user and SMTP receiver."""
+    smtp_host, smtp_port = (smtp.host, smtp.port) if smtp else ("127.0.0.1", 1)
+    text = f"""
+[business]
+name = "Acme Widgets"
+timezone = "UTC"
+
+[mailbox]
+address = "{user.user}@example.com"
+host = "{user.host}"
+port = {user.port}
+security = "none"
+username = "{user.user}"
+password_env = "{PASSWORD_ENV}"
+batch_size = {batch_size}
+timeout_s = 10
+
+[smtp]
+host = "{smtp_host}"
+port = {smtp_port}
+security = "none"
+timeout_s = 5
+
+[store]
+path = "data/prospects.json"
+
+[acknowledgment]
+templates = "{templates}"
+
+[classify]
+default_region = "ZA"
+
+[[agents]]
+name = "Alice"
+email = "alice@example.com"
+
+{extra}
+
+{RULES_TAIL}
+"""
+    path = folder / "rules.toml"
+    path.write_text(text)
+    return path
+
+
+def env_for(user: MailboxUser) -> dict[str, str]:
+    return {**os.environ, PASSWORD_ENV: user.password}
+
+
+def cli(
+    config: Path, user: MailboxUser, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inbox_agent", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=timeout, env=env_for(user),
+    )  # fmt: skip
+
+
+def popen(config: Path, user: MailboxUser, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "inbox_agent", "--config", str(config), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(user),
+    )  # fmt: skip

@@ -1,0 +1,128 @@
+"""The poller on a fake mailbox: exactly once, resync without duplicates, poison quarantined."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.config import load_settings
+from inbox_agent.exceptions import MailboxConnectionError
+from inbox_agent.ingest import poll_folder
+from inbox_agent.intake import Rules
+from inbox_agent.store import Store
+from tests import mailgen
+from tests.fakes import FakeMailbox
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return Rules.from_settings(load_settings(ROOT / "rules.toml"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    with Store.open(tmp_path / "p.json") as s:
+        yield s  # type: ignore[misc]
+
+
+def poll(box: FakeMailbox, store: Store, rules: Rules, batch: int = 3):  # type: ignore[no-untyped-def]
+    return poll_folder(box, store, rules, "INBOX", now=lambda: NOW, batch_size=batch)
+
+
+def test_each_kind_is_recorded_once(store: Store, rules: Rules) -> None:
+    box = FakeMailbox()
+    for raw in (
+        mailgen.inquiry(),
+        mailgen.form_notification(),
+        mailgen.bounce(),
+        mailgen.out_of_office(),
+        mailgen.mailing_list(),
+        mailgen.no_headers(),
+    ):
+        box.add(raw)
+    report = poll(box, store, rules)
+    assert report.kinds == {"inquiry": 2, "bounce": 1, "auto_reply": 1, "list": 1, "quarantine": 1}
+    emails = sorted(p.email for p in store.prospects())
+    assert emails == ["jane@example.org", "sam@example.net"]  # the visitor, never wordpress@
+    form = store.open_prospect_for("sam@example.net")
+    assert form is not None and form.source == "website" and form.interest == "quote"
+    assert [q.uid for q in store.quarantined()] == [6]
+    again = poll(box, store, rules)
+    assert again.fetched == 0 and len(store.prospects()) == 2
+
+
+def test_second_inquiry_joins_the_open_record(store: Store, rules: Rules) -> None:
+    box = FakeMailbox()
+    box.add(mailgen.inquiry())
+    box.add(mailgen.inquiry(subject="One more thing", body="Also, do you sell red ones?"))
+    poll(box, store, rules)
+    [record] = store.prospects()
+    assert len(record.timeline) == 2 and len(record.message_ids) == 2
+
+
+def test_uidvalidity_change_resyncs_without_duplicates(store: Store, rules: Rules) -> None:
+    box = FakeMailbox()
+    for i in range(5):
+        box.add(mailgen.inquiry(sender=f"p{i}@example.org"))
+    poll(box, store, rules)
+    box.renumber()
+    box.add(mailgen.inquiry(sender="late@example.org"))
+    report = poll(box, store, rules)
+    assert report.resynced and report.duplicates == 5
+    assert len(store.prospects()) == 6
+    assert store.checkpoint("INBOX") is not None and store.checkpoint("INBOX").uidvalidity == 2  # type: ignore[union-attr]
+
+
+def test_dropped_connection_mid_poll_keeps_committed_batches(store: Store, rules: Rules) -> None:
+    box = FakeMailbox(fail_fetch_after=1)
+    for i in range(7):
+        box.add(mailgen.inquiry(sender=f"p{i}@example.org"))
+    with pytest.raises(MailboxConnectionError):
+        poll(box, store, rules, batch=3)
+    assert len(store.prospects()) == 3 and store.checkpoint("INBOX").last_uid == 3  # type: ignore[union-attr]
+    box.fail_fetch_after = None
+    poll(box, store, rules, batch=3)
+    assert len(store.prospects()) == 7
+
+
+def test_poison_message_never_blocks(
+    store: Store, rules: Rules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inbox_agent.intake as intake
+
+    real = intake.classify
+
+    def breaks_on_poison(msg, policy, **kw):  # type: ignore[no-untyped-def]
+        if "poison" in msg.subject:
+            raise ValueError("detector bug")
+        return real(msg, policy, **kw)
+
+    monkeypatch.setattr(intake, "classify", breaks_on_poison)
+    box = FakeMailbox()
+    box.add(mailgen.inquiry(subject="poison"))
+    box.add(mailgen.inquiry(sender="ok@example.org"))
+    report = poll(box, store, rules)
+    assert report.quarantined == 1
+    assert "detector bug" in store.quarantined()[0].reason
+    assert [p.email for p in store.prospects()] == ["ok@example.org"]
+
+
+def test_returning_customer_gets_a_new_linked_record(store: Store, rules: Rules) -> None:
+    from dataclasses import replace
+
+    box = FakeMailbox()
+    box.add(mailgen.inquiry())
+    poll(box, store, rules)
+    [old] = store.prospects()
+    with store.transaction():
+        store.save_prospect(replace(old, stage="customer", status="done"))
+    box.add(mailgen.inquiry(subject="Now I need spare parts"))
+    poll(box, store, rules)
+    new = store.open_prospect_for("jane@example.org")
+    assert new is not None and new.id != old.id
+    assert new.previous_id == old.id and new.stage == "prospect" and new.status == "new"
