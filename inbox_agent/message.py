@@ -86,7 +86,14 @@ class Message:
 
 
 def _decode(value: Any) -> str:
+    """A header as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
     text = str(value) if value is not None else ""
+    if any("\udc80" <= c <= "\udcff" for c in text):  # the stdlib's surrogate-escaped bytes
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", "replace")
     if "=?" in text:
         with contextlib.suppress(Exception):  # a broken encoded-word stays as it was
             text = str(make_header(decode_header(text)))
