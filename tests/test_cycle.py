@@ -1,0 +1,150 @@
+"""A whole cycle on fakes: inquiries get one acknowledgment each, robots none, failures retry."""
+
+from __future__ import annotations
+
+import email
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from inbox_agent import outbox
+from inbox_agent.config import Settings, load_settings
+from inbox_agent.cycle import Agent
+from inbox_agent.exceptions import AmbiguousSendError, PermanentSendError, TemporarySendError
+from inbox_agent.store import Store
+from tests import mailgen
+from tests.fakes import FakeCourier, FakeMailbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = datetime(2026, 11, 20, 9, 0, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(ROOT / "rules.toml")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    with Store.open(tmp_path / "p.json") as s:
+        yield s  # type: ignore[misc]
+
+
+def make(settings: Settings, store: Store, courier: FakeCourier, clock: Clock) -> Agent:
+    return Agent(settings, store, courier=courier, now=clock)
+
+
+def test_one_acknowledgment_per_inquiry_none_to_robots(settings: Settings, store: Store) -> None:
+    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    for raw in (mailgen.inquiry(), mailgen.form_notification(), mailgen.bounce(),
+                mailgen.out_of_office(), mailgen.mailing_list()):  # fmt: skip
+        box.add(raw)
+    agent = make(settings, store, courier, clock)
+    report = agent.cycle(box)
+    assert sorted(r for _, (r,), _ in courier.sent) == ["jane@example.org", "sam@example.net"]
+    assert len(report.dispatch.sent) == 2 and len(box.filed) == 2
+    for p in store.prospects():
+        assert p.status == "call" and p.acknowledged_at == clock.t
+        assert p.timeline[-1].direction == "out"
+    ack = email.message_from_bytes(courier.sent[0][2], policy=policy.default)
+    assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"]
+    box.add(mailgen.inquiry(subject="Me again"))  # joins the acknowledged record
+    agent.cycle(box)
+    assert len(courier.sent) == 2
+
+
+def test_temporary_failure_retries_later_once(settings: Settings, store: Store) -> None:
+    box, clock = FakeMailbox(), Clock()
+    courier = FakeCourier(failures=[TemporarySendError("451"), TemporarySendError("451")])
+    box.add(mailgen.inquiry())
+    agent = make(settings, store, courier, clock)
+    assert agent.cycle(box).dispatch.retrying == ["1:ack"]
+    assert agent.cycle(box).dispatch.retrying == []  # not due yet: nothing tried
+    clock.t += timedelta(minutes=1)
+    agent.cycle(box)
+    clock.t += timedelta(minutes=1)
+    agent.cycle(box)
+    assert len(courier.sent) == 1
+    [entry] = store.outbox()
+    assert entry.status == outbox.SENT and entry.attempts == 3
+
+
+def test_ambiguous_failure_resends_the_same_message(settings: Settings, store: Store) -> None:
+    box, clock = FakeMailbox(), Clock()
+    courier = FakeCourier(failures=[AmbiguousSendError("timeout after DATA")])
+    box.add(mailgen.inquiry())
+    agent = make(settings, store, courier, clock)
+    agent.cycle(box)
+    [before] = store.outbox()
+    clock.t += timedelta(minutes=5)
+    agent.cycle(box)
+    [(_, _, raw)] = courier.sent
+    assert raw == before.raw and before.message_id.encode() in raw
+
+
+def test_permanent_failure_is_recorded_not_retried(settings: Settings, store: Store) -> None:
+    box, clock = FakeMailbox(), Clock()
+    courier = FakeCourier(failures=[PermanentSendError("550 no such user")])
+    box.add(mailgen.inquiry())
+    agent = make(settings, store, courier, clock)
+    assert agent.cycle(box).dispatch.failed == ["1:ack"]
+    clock.t += timedelta(hours=2)
+    agent.cycle(box)
+    assert courier.sent == [] and store.outbox()[0].status == outbox.FAILED
+    assert store.prospects()[0].acknowledged_at is None
+
+
+def test_template_error_sends_nothing_until_fixed(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    (folder / "acknowledgment.txt.j2").write_text("Hello {{ prospect.nmae }}")
+    broken = replace(settings, acknowledgment=replace(settings.acknowledgment, templates=folder))
+    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    box.add(mailgen.inquiry())
+    report = make(broken, store, courier, clock).cycle(box)
+    assert "nmae" in report.dispatch.errors[0] and courier.sent == []
+    (folder / "acknowledgment.txt.j2").write_text("Hello {{ prospect.name }}")
+    clock.t += timedelta(minutes=1)
+    make(broken, store, courier, clock).cycle(box)
+    assert len(courier.sent) == 1
+
+
+def test_hard_bounce_stops_automatic_mail(settings: Settings, store: Store) -> None:
+    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    box.add(mailgen.inquiry(sender="gone@example.net"))
+    agent = make(settings, store, courier, clock)
+    agent.cycle(box)
+    box.add(mailgen.bounce().replace(b"x@example.net", b"gone@example.net"))
+    agent.cycle(box)
+    assert store.is_suppressed("gone@example.net")
+    [p] = store.prospects()
+    with store.transaction():
+        store.save_prospect(replace(p, status="done"))
+    box.add(mailgen.inquiry(sender="gone@example.net", subject="again"))
+    agent.cycle(box)
+    assert len(courier.sent) == 1 and len(store.prospects()) == 2
+
+
+def test_backlog_is_recorded_but_not_answered_days_late(settings: Settings, store: Store) -> None:
+    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    box.add(mailgen.inquiry())
+    clock.t += timedelta(days=10)
+    from inbox_agent.mailbox import Fetched
+
+    old = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    box.fetch = lambda uids: [Fetched(u, box.messages[u], 1, arrived=old) for u in uids]  # type: ignore[method-assign]
+    make(settings, store, courier, clock).cycle(box)
+    assert courier.sent == [] and len(store.prospects()) == 1
