@@ -12,6 +12,9 @@ corrupts it, and every write costs the size of the whole database. Here:
   idempotent, so a crash between the two steps is harmless).
 * A lock file (``prospects.json.lock``, ``flock``) admits one process; a second gets
   ``StoreLockedError``. Stale temp files are removed on open.
+* TinyDB rebuilds a whole table on every write, so each logical table is kept as TinyDB tables
+  of ``SHARD`` documents (``prospects:0`` holds ids 0-999, ``prospects:1`` the next thousand…).
+  A commit then costs the size of the shards it touches, not of the store.
 * Lookups go through in-memory indexes (open prospect by address, prospect by Message-ID,
   processed-message keys), so the cost of an inquiry does not grow with the number stored.
 
@@ -52,6 +55,21 @@ Tables = dict[str, dict[str, Any]]
 Changes = dict[str, dict[int, dict[str, Any] | None]]
 TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppressed")
 _COMPACT_MIN_BYTES = 4 * 1024 * 1024
+SHARD = 1000
+
+
+def shard(table: str, doc_id: int) -> str:
+    """The TinyDB table that holds this document of a logical table."""
+    return f"{table}:{doc_id // SHARD}"
+
+
+def _docs(data: Tables, table: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every document of a logical table, across its shards."""
+    prefix = f"{table}:"
+    for name, docs in data.items():
+        if name.startswith(prefix):
+            for doc_id, doc in docs.items():
+                yield int(doc_id), doc
 
 
 def _fsync_dir(path: Path) -> None:
@@ -228,24 +246,22 @@ class Store:
         self._open_by_email: dict[str, int] = {}
         self._by_message_id: dict[str, int] = {}
         self._latest_by_email: dict[str, int] = {}
-        for doc_id, doc in data.get("prospects", {}).items():
-            self._index_prospect(int(doc_id), doc)
-        self._logged: set[str] = {d["key"] for d in data.get("messages", {}).values()}
-        self._suppressed: set[str] = {d["email"] for d in data.get("suppressed", {}).values()}
+        for doc_id, doc in _docs(data, "prospects"):
+            self._index_prospect(doc_id, doc)
+        self._logged: set[str] = {d["key"] for _, d in _docs(data, "messages")}
+        self._suppressed: set[str] = {d["email"] for _, d in _docs(data, "suppressed")}
         self._outbox_keys: dict[str, int] = {}
         self._outbox_open: set[int] = set()
         self._mail_times: dict[str, set[tuple[int, datetime]]] = {}
-        for doc_id, doc in data.get("outbox", {}).items():
+        for doc_id, doc in _docs(data, "outbox"):
             entry = outbox.from_dict(doc)
-            self._outbox_keys[entry.key] = int(doc_id)
+            self._outbox_keys[entry.key] = doc_id
             if entry.is_open:
-                self._outbox_open.add(int(doc_id))
-            self._mail_times.setdefault(entry.recipient, set()).add((int(doc_id), entry.created_at))
-        self._checkpoints: dict[str, int] = {
-            d["folder"]: int(i) for i, d in data.get("checkpoints", {}).items()
-        }
+                self._outbox_open.add(doc_id)
+            self._mail_times.setdefault(entry.recipient, set()).add((doc_id, entry.created_at))
+        self._checkpoints: dict[str, int] = {d["folder"]: i for i, d in _docs(data, "checkpoints")}
         self._next: dict[str, int] = {
-            t: max((int(i) for i in data.get(t, {})), default=0) + 1 for t in TABLES
+            t: max((i for i, _ in _docs(data, t)), default=0) + 1 for t in TABLES
         }
 
     def _index_prospect(self, doc_id: int, doc: dict[str, Any]) -> None:
@@ -289,9 +305,13 @@ class Store:
     def _commit(self) -> None:
         self._storage.holding = True
         try:
+            changes: Changes = {}
             for name, docs in self._pending.items():
-                # One remove and one insert per table: TinyDB rebuilds the whole table dict on
-                # every operation, so per-document calls would make a commit O(n * changes).
+                for doc_id, doc in docs.items():
+                    changes.setdefault(shard(name, doc_id), {})[doc_id] = doc
+            for name, docs in changes.items():
+                # One remove and one insert per shard: TinyDB rebuilds the whole table on
+                # every operation, so per-document calls would cost O(shard * changes).
                 table = self._db.table(name, cache_size=0)
                 existing = self._storage.data.get(name, {})
                 replaced = [i for i in docs if str(i) in existing]
@@ -300,7 +320,7 @@ class Store:
                 inserts = [Document(d, doc_id=i) for i, d in docs.items() if d is not None]
                 if inserts:
                     table.insert_multiple(inserts)
-            self._storage.append(self._pending)
+            self._storage.append(changes)
         finally:
             self._storage.holding = False
 
@@ -313,11 +333,11 @@ class Store:
         pending = self._pending.get(table, {})
         if doc_id in pending:
             return pending[doc_id]
-        doc = self._storage.data.get(table, {}).get(str(doc_id))
+        doc = self._storage.data.get(shard(table, doc_id), {}).get(str(doc_id))
         return dict(doc) if doc is not None else None
 
     def _all(self, table: str) -> dict[int, dict[str, Any]]:
-        docs = {int(i): d for i, d in self._storage.data.get(table, {}).items()}
+        docs = dict(_docs(self._storage.data, table))
         for i, d in self._pending.get(table, {}).items():
             if d is None:
                 docs.pop(i, None)

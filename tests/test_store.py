@@ -50,7 +50,7 @@ def test_snapshot_is_a_tinydb_file_after_compaction(tmp_path: Path) -> None:
         store._storage.snapshot()  # what compaction does
     assert (tmp_path / "p.json.journal").stat().st_size == 0
     db = TinyDB(str(path))
-    assert db.table("prospects").all()[0]["email"] == "a@x.test"
+    assert db.table("prospects:0").all()[0]["email"] == "a@x.test"
     db.close()
 
 
@@ -184,9 +184,24 @@ def test_journal_lines_hold_only_what_changed(tmp_path: Path) -> None:
         with store.transaction():
             store.save_prospect(prospect("new@x.test"))
     last = (tmp_path / "p.json.journal").read_text().splitlines()[-1]
-    assert list(json.loads(last)["prospects"]) == ["51"]
+    assert list(json.loads(last)["prospects:0"]) == ["51"]
 
 
 def test_writes_outside_a_transaction_are_refused(tmp_path: Path) -> None:
     with Store.open(tmp_path / "p.json") as store, pytest.raises(StoreError):
         store.save_prospect(prospect("a@x.test"))
+
+
+def test_large_tables_are_split_into_shards(tmp_path: Path) -> None:
+    from inbox_agent.store import SHARD
+
+    path = tmp_path / "p.json"
+    with Store.open(path) as store, store.transaction():
+        for i in range(SHARD + 5):
+            store.save_prospect(prospect(f"p{i}@x.test"))
+    with Store.open(path) as store:
+        assert len(store.prospects()) == SHARD + 5
+        assert store.open_prospect_for(f"p{SHARD + 2}@x.test") is not None
+        assert {n for n in store._storage.data if n.startswith("prospects")} == {
+            "prospects:0", "prospects:1",
+        }  # fmt: skip
