@@ -101,11 +101,13 @@ def _decode(value: Any) -> str:
 
 
 def _addresses(values: Iterable[str]) -> tuple[Address, ...]:
+    """Addresses parsed from the *raw* header; only display names are then decoded, so an
+    encoded-word cannot smuggle in an address (``=?utf-8?q?x=0D=0ABcc=3A_a=40b?= <me@x>``)."""
     found: list[Address] = []
-    for name, addr in email.utils.getaddresses([_decode(v) for v in values]):
-        addr = addr.strip().strip("<>").lower()
-        if "@" in addr:
-            found.append(Address(name=" ".join(name.split()).strip("'\""), email=addr))
+    for name, addr in email.utils.getaddresses([str(v) for v in values]):
+        addr = _decode(addr).strip().strip("<>").lower()
+        if "@" in addr and not any(c in addr for c in ' <>,;:"\\'):
+            found.append(Address(name=_decode(name).strip("'\""), email=addr))
     return tuple(found)
 
 
@@ -223,7 +225,12 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         values = headers.get(name)
         return values[0] if values else ""
 
-    from_ = _addresses(headers.get("from", ()))
+    raw_items = [(k.lower(), str(v)) for k, v in std.raw_items()]
+
+    def addresses(name: str) -> tuple[Address, ...]:
+        return _addresses(v for k, v in raw_items if k == name)
+
+    from_ = addresses("from")
     return_path: str | None = None
     if "return-path" in headers:
         return_path = first("return-path").strip().strip("<>").strip().lower()
@@ -241,10 +248,10 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         message_id=ids[0] if ids else f"sha256-{digest[:32]}@no-message-id",
         subject=_decode(first("subject")),
         from_=from_[0] if from_ else None,
-        reply_to=_addresses(headers.get("reply-to", ())),
-        to=_addresses(headers.get("to", ())),
-        cc=_addresses(headers.get("cc", ())),
-        delivered_to=tuple(a.email for a in _addresses(headers.get("delivered-to", ()))),
+        reply_to=addresses("reply-to"),
+        to=addresses("to"),
+        cc=addresses("cc"),
+        delivered_to=tuple(a.email for a in addresses("delivered-to")),
         return_path=return_path,
         in_reply_to=_ids(headers.get("in-reply-to", ())),
         references=_ids(headers.get("references", ())),
