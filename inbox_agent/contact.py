@@ -278,8 +278,19 @@ def _signature_phone(lines: list[str], region: str) -> str:
 
 
 def _question(fields: Mapping[str, str], lines: list[str], robot: bool) -> str:
-    if fields.get("message"):
-        return sanitize(_strip_greeting(fields["message"]) or fields["message"], QUESTION_CAP)
+    message = fields.get("message", "").strip()
+    if message:
+        text = _strip_greeting(message)
+        if _meaningful(text):
+            return sanitize(text, QUESTION_CAP)
+        # the field's first line is only a greeting ("Good morning,"): read on in the body
+        start = next((i for i, line in enumerate(lines) if line.strip() == message), None)
+        for line in lines[start + 1 :] if start is not None else ():
+            head = _head(line.strip())
+            text = "" if head and head.known else _strip_greeting(line.strip())
+            if _meaningful(text):
+                return sanitize(text, QUESTION_CAP)
+        return sanitize(message, QUESTION_CAP)
     if robot:  # the longest free-text answer, else nothing: the robot's own lines are no question
         free = [
             v for k, v in fields.items() if k not in _KEYS and len(v.split()) >= 4 and "@" not in v
