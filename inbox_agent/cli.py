@@ -80,8 +80,8 @@ def poll(obj: Context) -> None:
     from inbox_agent.cycle import Agent
 
     settings = obj.settings()
-    with Store.open(settings.store.path) as store:
-        report = Agent(settings, store).cycle()
+    with Store.open(settings.store.path) as store, Agent(settings, store) as agent:
+        report = agent.cycle()
     polled, sent = report.poll, report.dispatch
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(polled.kinds.items())) or "nothing new"
     click.echo(
@@ -103,8 +103,8 @@ def run(obj: Context) -> None:
     settings = obj.settings()
     if obj.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
-    with Store.open(settings.store.path) as store:
-        Daemon(settings, Agent(settings, store)).run()
+    with Store.open(settings.store.path) as store, Agent(settings, store) as agent:
+        Daemon(settings, agent).run()
 
 
 @cli.command()

@@ -20,7 +20,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import NamedTuple
 
 import phonenumbers
@@ -367,5 +366,5 @@ def extract_contact(
         phone=phone,
         company=sanitize(fields.get("company", ""), COMPANY_CAP),
         question=_question(fields, lines, robot),
-        fields=MappingProxyType(fields),
+        fields=dict(fields),  # a plain dict: it must pickle (the reader's worker processes)
     )

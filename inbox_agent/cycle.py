@@ -22,6 +22,7 @@ from inbox_agent.mailbox import ImapMailbox, MailboxSession
 from inbox_agent.outbox import OutboxEntry
 from inbox_agent.planner import AckPolicy, plan_acknowledgment
 from inbox_agent.prospect import Prospect
+from inbox_agent.reader import Reader
 from inbox_agent.store import Store
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class Agent:
         self.courier = courier or SmtpCourier(settings.smtp)
         self.now = now
         self.rules = Rules.from_settings(settings)
+        self.reader = Reader(self.rules)
         self.renderer = Renderer(settings)
         ack = settings.acknowledgment
         self.policy = AckPolicy(
@@ -102,6 +104,16 @@ class Agent:
             cap=int(ack.per_recipient_cap),
             window=timedelta(hours=ack.cap_window_hours),
         )
+
+    def close(self) -> None:
+        """Stop the reader's worker processes, if any were started."""
+        self.reader.close()
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- planning, inside the ingest transaction -------------------------------------------
     def respond(
@@ -156,6 +168,7 @@ class Agent:
             batch_size=int(self.settings.mailbox.batch_size),
             on_batch=on_batch,
             respond=self.respond,
+            reader=self.reader,
         )
 
     def send_due(self, mailbox: MailboxSession | None) -> DispatchReport:
@@ -188,4 +201,5 @@ def poll_once(
     on_batch: Callable[[int], None] | None = None,
 ) -> PollReport:
     """Fetch and process everything new in the inbox (no sending)."""
-    return Agent(settings, store, now=now).poll(mailbox, on_batch)
+    with Agent(settings, store, now=now) as agent:
+        return agent.poll(mailbox, on_batch)

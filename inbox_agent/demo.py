@@ -420,7 +420,8 @@ def run_demo(echo: Echo) -> None:
         by_uid = load_samples(server.port, ADDRESS, password, mail)
         settings = demo_settings(folder, server.port, outbox.port)
         with Store.open(settings.store.path) as store:
-            first = Agent(settings, store).cycle()
+            with Agent(settings, store) as agent:
+                first = agent.cycle()
             records = store.prospects()
             echo("Reading the inbox: what happened to each message")
             echo(
@@ -436,7 +437,8 @@ def run_demo(echo: Echo) -> None:
             echo("")
             show_acknowledgments(echo, outbox.received, first.dispatch.sent)
             echo("")
-            second = Agent(settings, store).cycle()
+            with Agent(settings, store) as agent:
+                second = agent.cycle()
             after = len(store.prospects())
             echo("A second cycle, as the next poll would run:")
             if second.poll.fetched == 0 and after == len(records) and not second.dispatch.sent:

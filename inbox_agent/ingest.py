@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from inbox_agent.exceptions import ParseError
-from inbox_agent.intake import Reading, Rules, apply_reading, event_for, read_message
+from inbox_agent.intake import Reading, Rules, apply_reading, event_for
 from inbox_agent.mailbox import Fetched, MailboxSession
 from inbox_agent.prospect import Checkpoint, LoggedMessage, Prospect, QuarantineEntry
+from inbox_agent.reader import Failure, Reader
 from inbox_agent.store import Store
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,10 @@ def poll_folder(
     batch_size: int = 100,
     on_batch: Callable[[int], None] | None = None,
     respond: Respond | None = None,
+    reader: Reader | None = None,
 ) -> PollReport:
     """Process everything new in ``folder``; return what happened."""
+    reader = reader or Reader(rules, workers=1)
     report = PollReport(folder=folder)
     state = session.select(folder)
     checkpoint = store.checkpoint(folder)
@@ -75,20 +77,58 @@ def poll_folder(
             folder, checkpoint.uidvalidity, state.uidvalidity,
         )  # fmt: skip
     uids = session.uids_after(last_uid)
+    # A pipeline: the next batch is fetched and handed to the reader before this one is
+    # committed, so reading (on other cores) overlaps with fetching and writing. Batches are
+    # still committed strictly in order, each with its checkpoint.
+    pending: Pending | None = None
     for batch in _batches(uids, max(1, batch_size)):
-        fetched = session.fetch(batch)
-        with store.transaction():
-            for item in fetched:
-                _process(item, store, rules, folder, state.uidvalidity, now(), report, respond)
-            store.set_checkpoint(Checkpoint(folder, state.uidvalidity, max(batch)))
-        report.fetched += len(fetched)
+        try:
+            fetched = session.fetch(batch)
+        except Exception:
+            if pending is not None:  # what was already read is not thrown away
+                _commit(pending, store, rules, folder, state.uidvalidity, now, report, respond)
+            raise
+        ahead = Pending(batch, fetched, reader.submit(fetched))
+        if pending is not None:
+            _commit(pending, store, rules, folder, state.uidvalidity, now, report, respond)
+        pending = ahead
         if on_batch:
             on_batch(len(fetched))
+    if pending is not None:
+        _commit(pending, store, rules, folder, state.uidvalidity, now, report, respond)
     return report
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A batch fetched and being read, not yet committed."""
+
+    uids: Sequence[int]
+    items: list[Fetched]
+    readings: Callable[[], list[Reading | Failure]]
+
+
+def _commit(
+    pending: Pending,
+    store: Store,
+    rules: Rules,
+    folder: str,
+    uidvalidity: int,
+    now: Callable[[], datetime],
+    report: PollReport,
+    respond: Respond | None,
+) -> None:
+    """One batch, its records and its checkpoint, in one transaction."""
+    with store.transaction():
+        for item, reading in zip(pending.items, pending.readings(), strict=True):
+            _process(item, reading, store, rules, folder, uidvalidity, now(), report, respond)
+        store.set_checkpoint(Checkpoint(folder, uidvalidity, max(pending.uids)))
+    report.fetched += len(pending.items)
 
 
 def _process(
     item: Fetched,
+    reading: Reading | Failure,
     store: Store,
     rules: Rules,
     folder: str,
@@ -97,14 +137,10 @@ def _process(
     report: PollReport,
     respond: Respond | None,
 ) -> None:
-    try:
-        reading = read_message(item.raw, rules, truncated=item.truncated)
-    except ParseError as exc:
-        _quarantine(item, store, folder, uidvalidity, now, report, str(exc))
-        return
-    except Exception as exc:  # a detector broke on this message: poison, not a stuck mailbox
-        log.exception("%s uid %s: processing failed", folder, item.uid)
-        _quarantine(item, store, folder, uidvalidity, now, report, f"processing failed: {exc!r}")
+    if isinstance(reading, Failure):
+        if not reading.parse_error:
+            log.error("%s uid %s: %s", folder, item.uid, reading.reason)
+        _quarantine(item, store, folder, uidvalidity, now, report, reading.reason)
         return
     msg = reading.message
     if store.has_message(msg.dedupe_key):

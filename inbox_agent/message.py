@@ -236,9 +236,10 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         return_path = first("return-path").strip().strip("<>").strip().lower()
     ids = _ids(headers.get("message-id", ()))
     try:
-        part_types = tuple(p.get_content_type() for p in std.walk())
+        parts = list(std.walk())
+        part_types = tuple(p.get_content_type() for p in parts)
         report = _report_text(std) if "message/delivery-status" in part_types else ""
-        found = {type(d).__name__ for p in std.walk() for d in p.defects}
+        found = {type(d).__name__ for p in parts for d in p.defects}
     except Exception as exc:
         raise ParseError(f"unreadable MIME structure: {type(exc).__name__}") from exc
     if fallback:

@@ -75,7 +75,7 @@ def failed(entry: OutboxEntry, now: datetime, error: str) -> OutboxEntry:
 
 
 def to_dict(entry: OutboxEntry) -> dict[str, Any]:
-    data = dataclasses.asdict(entry)
+    data = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}  # shallow
     data["raw"] = entry.raw.decode("latin-1")  # bijective: any bytes survive JSON
     for name in ("created_at", "next_attempt_at", "sent_at"):
         data[name] = data[name].isoformat() if data[name] else None

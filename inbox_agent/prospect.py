@@ -137,10 +137,14 @@ def _time(value: str | None) -> datetime | None:
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    data = dataclasses.asdict(event)
-    data["at"] = event.at.isoformat()
-    if data["body"] is None:
-        del data["body"]
+    # By hand, not dataclasses.asdict: that deep-copies, and timelines are re-saved often.
+    data: dict[str, Any] = {
+        "at": event.at.isoformat(), "direction": event.direction, "kind": event.kind,
+        "message_id": event.message_id, "summary": event.summary, "folder": event.folder,
+        "uid": event.uid,
+    }  # fmt: skip
+    if event.body is not None:
+        data["body"] = event.body
     return data
 
 
@@ -173,7 +177,8 @@ def prospect_from_dict(data: dict[str, Any], doc_id: int) -> Prospect:
 
 
 def record_to_dict(record: LoggedMessage | QuarantineEntry | Checkpoint) -> dict[str, Any]:
-    data = dataclasses.asdict(record)
+    # Shallow: every field is a plain value (asdict would deep-copy each one).
+    data = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
     if "at" in data:
         data["at"] = data["at"].isoformat()
     return data

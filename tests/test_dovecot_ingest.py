@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
+
 from inbox_agent.config import load_settings
 from inbox_agent.store import Store
 from tests import mailgen
@@ -87,8 +89,12 @@ def test_kill_9_mid_batch_then_rerun_gives_exactly_one_record_each(
             break
         time.sleep(0.005)
     assert proc.poll() is None, "the poll finished before it could be killed"
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert children, "the batch should be read by worker processes"
     proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=10)
+    proc.communicate(timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], "worker processes outlived a kill -9 of inbox-agent"
     with Store.open(load_settings(config).store.path) as store:
         partial = len(store.prospects())
     assert 0 < partial < 450

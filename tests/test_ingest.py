@@ -126,3 +126,24 @@ def test_returning_customer_gets_a_new_linked_record(store: Store, rules: Rules)
     new = store.open_prospect_for("jane@example.org")
     assert new is not None and new.id != old.id
     assert new.previous_id == old.id and new.stage == "prospect" and new.status == "new"
+
+
+def test_worker_processes_read_a_big_batch_like_one_process(store: Store, rules: Rules) -> None:
+    from inbox_agent.reader import PARALLEL_FROM, Reader
+
+    box = FakeMailbox()
+    raws = [mailgen.inquiry(sender=f"p{i}@example.org") for i in range(PARALLEL_FROM + 4)]
+    raws += [mailgen.bounce(), mailgen.no_headers(), mailgen.form_notification()]
+    for raw in raws:
+        box.add(raw)
+    with Reader(rules, workers=2) as reader:
+        parallel = reader.read(box.fetch(sorted(box.messages)))
+        assert reader._pool is not None  # really went through the workers
+    inline = Reader(rules, workers=1).read(box.fetch(sorted(box.messages)))
+    assert [type(r).__name__ for r in parallel] == [type(r).__name__ for r in inline]
+    assert [getattr(r, "kind", None) for r in parallel] == [
+        getattr(r, "kind", None) for r in inline
+    ]
+    report = poll_folder(box, store, rules, "INBOX", now=lambda: NOW, batch_size=100,
+                         reader=Reader(rules, workers=2))  # fmt: skip
+    assert report.quarantined == 1 and len(store.prospects()) == PARALLEL_FROM + 5
