@@ -40,6 +40,8 @@ class Verdict:
 class ClassifyPolicy:
     own_addresses: frozenset[str] = frozenset()  # lower case: the shared address and its aliases
     own_message_id_domains: frozenset[str] = frozenset()  # right-hand side of our Message-IDs
+    own_message_id_prefix: str = "ia."  # how our Message-IDs start (letters.message_id_for);
+    # the domain alone is not enough: colleagues' mail servers use the same one
     loop_header: str = "X-Inbox-Agent"  # a header we put on all our own mail
     spam_headers: tuple[tuple[str, str], ...] = (  # (header, regex searched in each value)
         ("X-Spam-Flag", r"(?i)^\s*yes"),
@@ -140,8 +142,12 @@ def own(msg: Message, policy: ClassifyPolicy) -> str | None:
     """Marks only our own outgoing mail carries (before the robot-source gate)."""
     if policy.loop_header.lower() in msg.headers:
         return f"{policy.loop_header} header present"
-    if msg.message_id.rpartition("@")[2].lower() in policy.own_message_id_domains:
-        return "Message-ID from our domain"
+    local, _, domain = msg.message_id.rpartition("@")
+    if (
+        local.startswith(policy.own_message_id_prefix)
+        and domain.lower() in policy.own_message_id_domains
+    ):
+        return "Message-ID made by inbox-agent"
     return None
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from inbox_agent.classify import ClassifyPolicy, Verdict, classify
 from inbox_agent.config import Settings
 from inbox_agent.contact import Contact, extract_contact
+from inbox_agent.letters import MESSAGE_ID_PREFIX
 from inbox_agent.message import Message, parse_message
 from inbox_agent.prospect import Event, Prospect
 from inbox_agent.sources import InterestRule, SourceMatch, SourceRule, match_interest, match_source
@@ -48,6 +49,7 @@ class Rules:
             policy=ClassifyPolicy(
                 own_addresses=own,
                 own_message_id_domains=frozenset({settings.message_id_domain}),
+                own_message_id_prefix=MESSAGE_ID_PREFIX,
                 loop_header=settings.classify.loop_header,
                 spam_headers=settings.classify.spam_headers,
             ),

@@ -28,6 +28,7 @@ from inbox_agent.exceptions import TemplateError
 from inbox_agent.prospect import Prospect
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+MESSAGE_ID_PREFIX = "ia."  # classify recognises our own mail by it
 SUBJECT_MAX = 180
 
 
@@ -74,7 +75,7 @@ def message_id_for(key: str, prospect: Prospect, domain: str) -> str:
     seed = f"{key}|{prospect.email}|{prospect.created_at.isoformat()}"
     digest = hashlib.sha256(seed.encode()).hexdigest()[:16]
     slug = re.sub(r"[^A-Za-z0-9.-]", ".", key)
-    return f"<ia.{slug}.{digest}@{domain}>"
+    return f"<{MESSAGE_ID_PREFIX}{slug}.{digest}@{domain}>"
 
 
 class Templates:

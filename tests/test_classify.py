@@ -157,12 +157,21 @@ def test_from_our_own_address_is_own() -> None:
     assert kind(mail(sender="Acme Sales <Sales@Acme.example>")) == "own"
 
 
-def test_our_message_id_domain_is_own() -> None:
+def test_our_message_id_is_own() -> None:
     msg = parse_message(
         b"From: Jane <jane@example.org>\r\nTo: sales@acme.example\r\nSubject: hi\r\n"
-        b"Message-ID: <ack.123@agent.acme.example>\r\n\r\nHello\r\n"
+        b"Message-ID: <ia.7.ack.0123abcd@agent.acme.example>\r\n\r\nHello\r\n"
     )
-    assert classify(msg, POLICY) == Verdict("own", "Message-ID from our domain")
+    assert classify(msg, POLICY) == Verdict("own", "Message-ID made by inbox-agent")
+
+
+def test_a_colleague_on_our_domain_is_not_own() -> None:
+    """Exchange and Workspace give every mail of the domain Message-IDs @ that domain."""
+    msg = parse_message(
+        b"From: Bob <bob@example.org>\r\nTo: sales@acme.example\r\nSubject: hi\r\n"
+        b"Message-ID: <AM0PR01MB1234.123@agent.acme.example>\r\n\r\nHello\r\n"
+    )
+    assert classify(msg, POLICY).kind == "inquiry"
 
 
 # --- bounce --------------------------------------------------------------------------------
