@@ -29,6 +29,7 @@ from inbox_agent.report import (
     quarantine_row,
     quarantine_table,
     reading_row,
+    record_text,
 )
 from inbox_agent.store import Store
 
@@ -212,6 +213,18 @@ def prospects(
         click.echo(prospects_csv(found), nl=False)
     else:
         click.echo(prospects_table(found))
+
+
+@cli.command()
+@click.argument("record")
+@click.pass_obj
+def show(obj: Context, record: str) -> None:
+    """One record (ID or email) with its whole timeline."""
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        prospect = _find(store, record)
+        history = store.prospects_for(prospect.email)
+    click.echo(record_text(prospect, history))
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inbox_agent.assignment import AssignmentRule, parse_assignment_rules
 from inbox_agent.exceptions import ConfigError, Problem
 from inbox_agent.sources import InterestRule, SourceRule, parse_interest_rules, parse_source_rules
 
@@ -122,6 +123,13 @@ class Daemon:
 
 
 @dataclass(frozen=True)
+class Commands:
+    trust: str = "authentication-results"  # or "from-header" (weaker; must be chosen explicitly)
+    authserv_ids: tuple[str, ...] = ()  # our receiving server's authserv-id(s)
+    owners: tuple[str, ...] = ()  # may give commands like agents (and get the digest)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything in ``rules.toml``, validated."""
 
@@ -135,10 +143,17 @@ class Settings:
     acknowledgment: Acknowledgment = field(default_factory=Acknowledgment)
     sla: Sla = field(default_factory=Sla)
     daemon: Daemon = field(default_factory=Daemon)
+    commands: Commands = field(default_factory=Commands)
     agents: tuple[Agent, ...] = ()
+    assignment: tuple[AssignmentRule, ...] = ()
     sources: tuple[SourceRule, ...] = ()
     interests: tuple[InterestRule, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def staff(self) -> frozenset[str]:
+        """Agents and owners: who may give commands by mail."""
+        return frozenset({*(a.email for a in self.agents), *self.commands.owners})
 
     @property
     def message_id_domain(self) -> str:
@@ -232,6 +247,11 @@ def _clock(value: Any) -> str | None:
     return f"must be a time HH:MM, not {value!r}"
 
 
+def _strings(value: Any) -> str | None:
+    ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+    return None if ok else f"must be a list of names, not {value!r}"
+
+
 def _spam_headers(value: Any) -> str | None:
     if not isinstance(value, dict):
         return 'must be a table of header = "regex"'
@@ -270,10 +290,14 @@ SCHEMA: dict[str, dict[str, Check]] = {
     },
     "sla": {"acknowledge_hours": _positive, "respond_hours": _positive},
     "daemon": {"poll_interval_s": _positive, "safety_poll_s": _positive, "idle_renew_s": _positive},
+    "commands": {
+        "trust": _one_of("authentication-results", "from-header"), "authserv_ids": _strings,
+        "owners": _emails,
+    },
 }  # fmt: skip
 AGENT_KEYS: dict[str, Check] = {"name": _STR, "email": _email, "away": _BOOL}
 REQUIRED = {"mailbox": ("address", "host"), "store": ("path",)}
-LISTS = ("agents", "sources", "interests")
+LISTS = ("agents", "sources", "interests", "assignment")
 
 
 class _Collector:
@@ -346,6 +370,10 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
     out.problems.extend(problems)
     interests, problems = parse_interest_rules(raw.get("interests", []), str(file))
     out.problems.extend(problems)
+    assignment, problems = parse_assignment_rules(
+        raw.get("assignment", []), [a.email for a in agents], str(file)
+    )
+    out.problems.extend(problems)
 
     mailbox_values = _tuplify(sections.get("mailbox", {}))
     smtp_values = _tuplify(sections.get("smtp", {}))
@@ -397,9 +425,19 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
         acknowledgment=Acknowledgment(**ack_values),
         sla=Sla(**sections.get("sla", {})),
         daemon=Daemon(**daemon_values),
+        commands=Commands(
+            **{
+                **_tuplify(sections.get("commands", {})),
+                "owners": tuple(o.lower() for o in sections.get("commands", {}).get("owners", [])),
+                "authserv_ids": tuple(
+                    a.lower() for a in sections.get("commands", {}).get("authserv_ids", [])
+                ),
+            }
+        ),
         agents=tuple(agents),
         sources=sources,
         interests=interests,
+        assignment=assignment,
     )
 
 

@@ -184,9 +184,16 @@ def form_fields(text: str) -> dict[str, str]:
             skipped = 0
             while i < len(lines) and not lines[i] and skipped < 2:
                 i, skipped = i + 1, skipped + 1
-        while i < len(lines) and lines[i] and (not parts or head.spans):
+        while i < len(lines) and (not parts or head.spans):
+            if not lines[i]:
+                # a message runs over paragraphs: one blank line inside it is fine
+                more = head.key == "message" and parts and i + 1 < len(lines) and lines[i + 1]
+                if not more or lines[i + 1].startswith("--"):
+                    break
+                i += 1
+                continue
             nested = _head(lines[i])
-            if nested and (nested.value or nested.known):
+            if (nested and (nested.value or nested.known)) or lines[i].startswith("--"):
                 break
             parts.append(lines[i])
             i += 1

@@ -129,6 +129,7 @@ class Daemon:
         """
         renew_at = time.monotonic() + self.settings.daemon.idle_renew_s
         instant_empties = 0
+        mailbox.select(self.settings.mailbox.inbox)  # a cycle may have left another folder open
         mailbox.idle_start()
         while not self.stop.is_set() and not self.wake.is_set() and time.monotonic() < renew_at:
             started = time.monotonic()

@@ -57,12 +57,18 @@ ADDRESS = "sales@demo.test"
 BUSINESS = "Demo Widgets"
 HOST = "127.0.0.1"
 PASSWORD_ENV = "INBOX_AGENT_DEMO_PASSWORD"
+AGENTS = (
+    {"name": "Thandi", "email": "thandi@demo.test"},
+    {"name": "Pieter", "email": "pieter@demo.test"},
+)
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 START_ATTEMPTS = 3  # a new port each time: another program may take the free port first
 
 KIND_LABELS = {
     "inquiry": "inquiry",
+    "prospect_reply": "reply",
+    "agent_reply": "agent's answer",
     "bounce": "bounce",
     "auto_reply": "auto-reply",
     "list": "mailing list",
@@ -261,6 +267,7 @@ def demo_settings(folder: Path, port: int, smtp_port: int) -> Settings:
         "smtp": {"host": HOST, "port": smtp_port, "security": "none", "timeout_s": 10},
         "store": {"path": "prospects.json"},
         "acknowledgment": {"display_name": f"{BUSINESS} Sales", "templates": str(templates)},
+        "agents": [dict(a) for a in AGENTS],
         "classify": shipped.get("classify", {}),
         "sources": shipped.get("sources", []),
         "interests": shipped.get("interests", []),
@@ -327,6 +334,10 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 def _decision(entry: LoggedMessage, seen: set[int], acknowledged: set[int]) -> str:
     if entry.kind == "quarantine":
         return f"set aside in quarantine: {entry.reason}"
+    if entry.kind == "prospect_reply" and entry.prospect_id:
+        return f"added to record #{entry.prospect_id} (same person; the agent is told)"
+    if entry.kind == "agent_reply" and entry.prospect_id:
+        return f"record #{entry.prospect_id}: an agent answered"
     if entry.kind != "inquiry":
         return f"ignored: {IGNORED.get(entry.kind, entry.kind)} ({entry.reason})"
     pid = entry.prospect_id
@@ -364,10 +375,13 @@ def describe(store: Store, by_uid: dict[int, Sample]) -> list[tuple[str, ...]]:
 
 def summary(report: PollReport, records: int) -> str:
     kinds = report.kinds
-    inquiries = kinds["inquiry"]
+    inquiries, replies = kinds["inquiry"], kinds["prospect_reply"]
     robots = sum(kinds[k] for k in ROBOT_KINDS)
+    people = f"{plural(inquiries, 'inquiry', 'inquiries')}"
+    if replies:
+        people += f" and {plural(replies, 'follow-up')}"
     parts = [
-        f"{plural(inquiries, 'inquiry', 'inquiries')} → {plural(records, 'prospect record')}",
+        f"{people} → {plural(records, 'prospect record')}",
         f"{plural(robots, 'robot message')} ignored (bounces, auto-replies, lists, spam)",
     ]
     if kinds["own"]:
@@ -377,21 +391,32 @@ def summary(report: PollReport, records: int) -> str:
 
 
 def show_acknowledgments(echo: Echo, received: list[bytes], sent: list[str]) -> None:
-    """The acknowledgments as the mail server got them, and the first one in full."""
-    echo(f"Acknowledgments sent within the cycle ({len(received)} received by the mail server):")
-    rows = []
-    for raw in received:
-        headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-        rows.append((str(headers["To"]), str(headers["Subject"]), str(headers["In-Reply-To"])))
+    """The acknowledgments and agent notifications as the mail server got them."""
+    mails = [email.message_from_bytes(raw, policy=email.policy.default) for raw in received]
+    acks = [m for m in mails if m["Auto-Submitted"] == "auto-replied"]
+    notes = [m for m in mails if m["Auto-Submitted"] == "auto-generated"]
+    echo(f"Acknowledgments sent within the cycle ({len(acks)} received by the mail server):")
+    rows = [(str(m["To"]), str(m["Subject"]), str(m["In-Reply-To"])) for m in acks]
     echo(table(rows, ("to", "subject", "in reply to")) if rows else "(none)")
-    if received:
-        body = email.message_from_bytes(received[0], policy=email.policy.default)
-        text = body.get_body(("plain",)) if isinstance(body, EmailMessage) else None
+    if acks and isinstance(acks[0], EmailMessage):
         echo("")
-        echo(f"The first one, as {parseaddr(str(body['To']))[1]} reads it:")
-        content = text.get_content() if isinstance(text, EmailMessage) else ""
-        for line in content.strip().splitlines():
-            echo(f"    {line}")
+        echo(f"The first one, as {parseaddr(str(acks[0]['To']))[1]} reads it:")
+        _indented(echo, acks[0])
+    echo("")
+    echo(f"Agents told, round-robin ({len(notes)} notifications):")
+    told = [(str(m["To"]), str(m["Subject"])) for m in notes]
+    echo(table(told, ("agent", "subject")) if told else "(none)")
+    if notes and isinstance(notes[0], EmailMessage):
+        echo("")
+        echo(f"The first one, as {parseaddr(str(notes[0]['To']))[1]} reads it:")
+        _indented(echo, notes[0])
+
+
+def _indented(echo: Echo, msg: EmailMessage) -> None:
+    body = msg.get_body(("plain",))
+    content = body.get_content() if isinstance(body, EmailMessage) else ""
+    for line in content.strip().splitlines():
+        echo(f"    {line}")
 
 
 def run_demo(echo: Echo) -> None:

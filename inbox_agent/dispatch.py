@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inbox_agent import outbox
+from inbox_agent.conversation import moved
 from inbox_agent.courier import Courier
 from inbox_agent.exceptions import (
     AmbiguousSendError,
@@ -45,18 +46,19 @@ class DispatchReport:
 
 def on_sent(prospect: Prospect, entry: OutboxEntry, now: datetime) -> Prospect:
     """The record after its mail went out: acknowledged (new → call), the letter in the timeline."""
-    event = Event(now, "out", entry.kind, entry.message_id.strip("<>"), f"{entry.kind} sent")
+    to_prospect = entry.recipient == prospect.email
+    event = Event(
+        now, "out" if to_prospect else "internal", entry.kind, entry.message_id.strip("<>"),
+        f"{entry.kind} sent" + ("" if to_prospect else f" to {entry.recipient}"),
+    )  # fmt: skip
     updated = replace(
         prospect,
         message_ids=(*prospect.message_ids, entry.message_id.strip("<>")),
         timeline=(*prospect.timeline, event),
     )
     if entry.kind == "acknowledgment":
-        updated = replace(
-            updated,
-            acknowledged_at=prospect.acknowledged_at or now,
-            status="call" if prospect.status == "new" else prospect.status,
-        )
+        updated = replace(updated, acknowledged_at=prospect.acknowledged_at or now)
+        updated = moved(updated, "acknowledged", now)
     return updated
 
 

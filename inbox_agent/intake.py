@@ -9,15 +9,18 @@ person's current records into the record to save. No I/O, no clock: ``now`` is p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inbox_agent.classify import ClassifyPolicy, Verdict, classify
-from inbox_agent.config import Settings
+from inbox_agent.commands import TrustPolicy
+from inbox_agent.config import Agent, Settings
 from inbox_agent.contact import Contact, extract_contact
 from inbox_agent.letters import MESSAGE_ID_PREFIX
 from inbox_agent.message import Message, parse_message
 from inbox_agent.prospect import Event, Prospect
+from inbox_agent.replies import new_text
+from inbox_agent.replies import summary as text_summary
 from inbox_agent.sources import InterestRule, SourceMatch, SourceRule, match_interest, match_source
 
 ROBOT_ADDRESS = re.compile(
@@ -39,7 +42,9 @@ class Rules:
     default_interest: str
     default_region: str
     own_addresses: frozenset[str]
-    agents: frozenset[str]
+    agents: frozenset[str]  # staff: agents and owners (never prospects, never acknowledged)
+    agent_list: tuple[Agent, ...] = ()  # the agents, in config order (assignment, #assign)
+    trust: TrustPolicy = field(default_factory=TrustPolicy)
     keep_bodies: bool = False
 
     @classmethod
@@ -59,7 +64,9 @@ class Rules:
             default_interest=settings.classify.default_interest,
             default_region=settings.classify.default_region,
             own_addresses=own,
-            agents=frozenset(a.email for a in settings.agents),
+            agents=settings.staff,
+            agent_list=settings.agents,
+            trust=TrustPolicy(settings.commands.trust, frozenset(settings.commands.authserv_ids)),
             keep_bodies=settings.store.keep_bodies,
         )
 
@@ -86,7 +93,7 @@ def may_mail(address: str, rules: Rules) -> str | None:
     if address in rules.own_addresses:
         return "our own address"
     if address in rules.agents:
-        return "an agent's address"
+        return "an agent's or owner's address"
     if ROBOT_ADDRESS.match(address):
         return "a no-reply or system address"
     return None
@@ -138,13 +145,31 @@ def summary(reading: Reading) -> str:
     return reading.message.subject[:SUMMARY_CHARS]
 
 
-def event_for(reading: Reading, *, at: datetime, folder: str, uid: int, keep_body: bool) -> Event:
+def is_human_from_us(msg: Message, rules: Rules) -> bool:
+    """From the shared address without our robot's marks: a person using the shared account."""
+    ours = msg.from_ is not None and msg.from_.email in rules.own_addresses
+    robot = rules.policy.loop_header.lower() in msg.headers or msg.message_id.startswith(
+        rules.policy.own_message_id_prefix
+    )
+    return ours and not robot
+
+
+def event_text(msg: Message) -> str:
+    """What the person wrote this time: the text above the quoted history."""
+    return new_text(msg.text)
+
+
+def event_for(
+    reading: Reading, *, kind: str, at: datetime, folder: str, uid: int, keep_body: bool
+) -> Event:
+    msg = reading.message
+    text = event_text(msg) if kind in ("prospect_reply", "agent_reply") else ""
     return Event(
         at=at,
-        direction="in",
-        kind=reading.kind,
-        message_id=reading.message.message_id,
-        summary=summary(reading),
+        direction="out" if kind == "agent_reply" else "in",
+        kind=kind,
+        message_id=msg.message_id,
+        summary=text_summary(text) if text else summary(reading),
         folder=folder,
         uid=uid,
         body=reading.message.text if keep_body else None,

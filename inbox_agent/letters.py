@@ -20,6 +20,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -125,6 +126,20 @@ class Templates:
             raise TemplateError(f"template {template.name}: {exc}") from exc
 
 
+def reply_link(prospect: Prospect, shared: str, subject: str, in_reply_to: str, words: str) -> str:
+    """A ``mailto:`` link (RFC 6068) that opens, in any mail client, an answer to the prospect
+    with the shared mailbox in Cc, threaded to their message, quoting only their own words."""
+    quoted = "\n".join(f"> {line}" for line in words.strip().splitlines()[:40])
+    fields = {
+        "cc": shared,
+        "subject": reply_subject(subject),
+        "in-reply-to": f"<{in_reply_to.strip('<>')}>" if in_reply_to else "",
+        "body": f"\n\n{quoted}\n" if quoted else "",
+    }
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in fields.items() if v)
+    return f"mailto:{quote(prospect.email, safe='@')}?{query}"
+
+
 def prospect_context(p: Prospect) -> dict[str, Any]:
     return {
         "name": p.name, "surname": p.surname, "email": p.email, "phone": p.phone,
@@ -146,6 +161,7 @@ def build(
     in_reply_to: Sequence[str] = (),
     auto_submitted: str = "auto-replied",
     to: str | None = None,
+    to_name: str | None = None,
 ) -> Letter:
     """Assemble the message: From/Reply-To the shared address, threaded, marked as automatic."""
     message_id = message_id_for(key, prospect, identity.domain)
@@ -154,7 +170,9 @@ def build(
     msg["From"] = HeaderAddress(
         display_name=clean_header(identity.display_name, 80), addr_spec=identity.address
     )
-    display = clean_header(f"{prospect.name} {prospect.surname}", 80)
+    display = clean_header(
+        to_name if to_name is not None else f"{prospect.name} {prospect.surname}", 80
+    )
     msg["To"] = HeaderAddress(display_name=display, addr_spec=recipient)
     msg["Reply-To"] = identity.address
     msg["Subject"] = clean_header(subject)

@@ -35,6 +35,8 @@ class OutboxEntry:
     last_error: str = ""
     sent_at: datetime | None = None
     filed: bool = False  # a copy is in the Sent folder
+    words: str = ""  # what the letter quotes (an agent notification: the prospect's own words)
+    in_reply_to: str = ""  # the message this letter answers, when not the record's inquiry
 
     @property
     def is_open(self) -> bool:

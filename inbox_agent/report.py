@@ -138,3 +138,39 @@ def quarantine_table(entries: Sequence[QuarantineEntry]) -> str:
         for e in entries
     ]
     return table(rows, ("when", "folder", "uidvalidity", "uid", "reason"))
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="minutes") if value else "-"
+
+
+def record_text(p: Prospect, history: Sequence[Prospect] = ()) -> str:
+    """One record and its whole timeline, for ``inbox-agent show``."""
+    name = f"{p.name} {p.surname}".strip() or "(no name)"
+    lines = [
+        f"Record #{p.id}: {name} <{p.email}>",
+        f"  phone {p.phone or '-'}   company {p.company or '-'}",
+        f"  source {p.source}   interest {p.interest}   stage {p.stage}   status {p.status}",
+        f"  assigned to {p.assigned_to or '-'}",
+        f"  received {_when(p.created_at)}   acknowledged {_when(p.acknowledged_at)}",
+        f"  first answered {_when(p.first_response_at)}   "
+        f"information sent {_when(p.information_sent_at)}",
+        f"  last heard from {_when(p.last_inbound_at)}   follow-ups sent {p.follow_ups_sent}",
+    ]
+    if p.quote:
+        lines.append(f"  quote {p.quote.amount} {p.quote.id} {p.quote.link}".rstrip())
+    if p.sale:
+        lines.append(f"  sale {p.sale.value} {p.sale.invoice} {p.sale.link}".rstrip())
+    if p.lost_reason:
+        lines.append(f"  lost: {p.lost_reason}")
+    if p.question:
+        lines.append(f"  asked: {p.question}")
+    earlier = [h for h in history if h.id != p.id]
+    if earlier:
+        lines.append("  earlier records: " + ", ".join(f"#{h.id} ({h.status})" for h in earlier))
+    lines.append("")
+    lines.append("Timeline:")
+    arrows = {"in": "<-", "out": "->", "internal": "  "}
+    for e in p.timeline:
+        lines.append(f"  {_when(e.at)}  {arrows.get(e.direction, '  ')} {e.kind:<15} {e.summary}")
+    return "\n".join(lines)

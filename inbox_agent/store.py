@@ -53,7 +53,7 @@ from inbox_agent.prospect import (
 
 Tables = dict[str, dict[str, Any]]
 Changes = dict[str, dict[int, dict[str, Any] | None]]
-TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppressed")
+TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppressed", "state")
 _COMPACT_MIN_BYTES = 4 * 1024 * 1024
 SHARD = 1000
 
@@ -250,6 +250,7 @@ class Store:
             self._index_prospect(doc_id, doc)
         self._logged: set[str] = {d["key"] for _, d in _docs(data, "messages")}
         self._suppressed: set[str] = {d["email"] for _, d in _docs(data, "suppressed")}
+        self._state_ids: dict[str, int] = {d["name"]: i for i, d in _docs(data, "state")}
         self._outbox_keys: dict[str, int] = {}
         self._outbox_open: set[int] = set()
         self._mail_times: dict[str, set[tuple[int, datetime]]] = {}
@@ -419,6 +420,17 @@ class Store:
         doc_id = self._checkpoints.get(checkpoint.folder) or self._new_id("checkpoints")
         self._checkpoints[checkpoint.folder] = doc_id
         self._put("checkpoints", doc_id, record_to_dict(checkpoint))
+
+    # -- small named values (who was assigned last, …) -------------------------------------
+    def state(self, name: str) -> str | None:
+        doc_id = self._state_ids.get(name)
+        doc = self._get("state", doc_id) if doc_id else None
+        return str(doc["value"]) if doc else None
+
+    def set_state(self, name: str, value: str) -> None:
+        doc_id = self._state_ids.get(name) or self._new_id("state")
+        self._state_ids[name] = doc_id
+        self._put("state", doc_id, {"name": name, "value": value})
 
     # -- addresses that hard-bounced our mail ----------------------------------------------
     def suppress(self, email: str, reason: str, at: datetime) -> None:

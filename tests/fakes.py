@@ -23,11 +23,18 @@ class FakeMailbox:
         self.messages[uid] = raw
         return uid
 
+    sent: dict[int, bytes] = field(default_factory=dict)  # the Sent folder
+    selected: str = "INBOX"
+
+    def _folder(self) -> dict[int, bytes]:
+        return self.messages if self.selected == "INBOX" else self.sent
+
     def select(self, folder: str) -> FolderState:
-        return FolderState(folder, self.uidvalidity, max(self.messages, default=0) + 1)
+        self.selected = folder
+        return FolderState(folder, self.uidvalidity, max(self._folder(), default=0) + 1)
 
     def uids_after(self, last_uid: int) -> list[int]:
-        return sorted(u for u in self.messages if u > last_uid)
+        return sorted(u for u in self._folder() if u > last_uid)
 
     def fetch(self, uids: Sequence[int]) -> list[Fetched]:
         self.fetch_calls += 1
@@ -35,7 +42,8 @@ class FakeMailbox:
             from inbox_agent.exceptions import MailboxConnectionError
 
             raise MailboxConnectionError("connection dropped")
-        return [Fetched(u, self.messages[u], len(self.messages[u])) for u in uids]
+        box = self._folder()
+        return [Fetched(u, box[u], len(box[u])) for u in uids]
 
     filed: list[tuple[str, bytes]] = field(default_factory=list)
 
@@ -44,6 +52,7 @@ class FakeMailbox:
 
     def append(self, folder: str, raw: bytes, flags: Sequence[bytes] = ()) -> None:
         self.filed.append((folder, raw))
+        self.sent[max(self.sent, default=0) + 1] = raw
 
     def renumber(self) -> None:
         """What a server does on UIDVALIDITY change: new UIDs for the same mail."""

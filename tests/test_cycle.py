@@ -41,6 +41,11 @@ def store(tmp_path: Path) -> Store:
         yield s  # type: ignore[misc]
 
 
+def acks(courier: FakeCourier) -> list[tuple[str, tuple[str, ...], bytes]]:
+    """What went to prospects (agents' notifications left out)."""
+    return [m for m in courier.sent if b"Auto-Submitted: auto-replied" in m[2]]
+
+
 def make(settings: Settings, store: Store, courier: FakeCourier, clock: Clock) -> Agent:
     return Agent(settings, store, courier=courier, now=clock)
 
@@ -52,16 +57,18 @@ def test_one_acknowledgment_per_inquiry_none_to_robots(settings: Settings, store
         box.add(raw)
     agent = make(settings, store, courier, clock)
     report = agent.cycle(box)
-    assert sorted(r for _, (r,), _ in courier.sent) == ["jane@example.org", "sam@example.net"]
-    assert len(report.dispatch.sent) == 2 and len(box.filed) == 2
+    assert sorted(r for _, (r,), _ in acks(courier)) == ["jane@example.org", "sam@example.net"]
+    notified = [m for m in courier.sent if m not in acks(courier)]
+    assert [r for _, (r,), _ in notified] == ["alice@example.com"] * 2  # the one agent
+    assert len(report.dispatch.sent) == 4 and len(box.filed) == 4
     for p in store.prospects():
         assert p.status == "call" and p.acknowledged_at == clock.t
-        assert p.timeline[-1].direction == "out"
-    ack = email.message_from_bytes(courier.sent[0][2], policy=policy.default)
+        assert [e.kind for e in p.timeline if e.direction == "out"] == ["acknowledgment"]
+    ack = email.message_from_bytes(acks(courier)[0][2], policy=policy.default)
     assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"]
     box.add(mailgen.inquiry(subject="Me again"))  # joins the acknowledged record
     agent.cycle(box)
-    assert len(courier.sent) == 2
+    assert len(acks(courier)) == 2
 
 
 def test_temporary_failure_retries_later_once(settings: Settings, store: Store) -> None:
@@ -69,15 +76,13 @@ def test_temporary_failure_retries_later_once(settings: Settings, store: Store) 
     courier = FakeCourier(failures=[TemporarySendError("451"), TemporarySendError("451")])
     box.add(mailgen.inquiry())
     agent = make(settings, store, courier, clock)
-    assert agent.cycle(box).dispatch.retrying == ["1:ack"]
+    assert agent.cycle(box).dispatch.retrying == ["1:ack", "1:notify"]
     assert agent.cycle(box).dispatch.retrying == []  # not due yet: nothing tried
     clock.t += timedelta(minutes=1)
     agent.cycle(box)
-    clock.t += timedelta(minutes=1)
-    agent.cycle(box)
-    assert len(courier.sent) == 1
-    [entry] = store.outbox()
-    assert entry.status == outbox.SENT and entry.attempts == 3
+    assert len(acks(courier)) == 1
+    [entry] = [e for e in store.outbox() if e.kind == "acknowledgment"]
+    assert entry.status == outbox.SENT and entry.attempts == 2
 
 
 def test_ambiguous_failure_resends_the_same_message(settings: Settings, store: Store) -> None:
@@ -86,10 +91,10 @@ def test_ambiguous_failure_resends_the_same_message(settings: Settings, store: S
     box.add(mailgen.inquiry())
     agent = make(settings, store, courier, clock)
     agent.cycle(box)
-    [before] = store.outbox()
+    [before] = [e for e in store.outbox() if e.kind == "acknowledgment"]
     clock.t += timedelta(minutes=5)
     agent.cycle(box)
-    [(_, _, raw)] = courier.sent
+    [(_, _, raw)] = acks(courier)
     assert raw == before.raw and before.message_id.encode() in raw
 
 
@@ -101,7 +106,7 @@ def test_permanent_failure_is_recorded_not_retried(settings: Settings, store: St
     assert agent.cycle(box).dispatch.failed == ["1:ack"]
     clock.t += timedelta(hours=2)
     agent.cycle(box)
-    assert courier.sent == [] and store.outbox()[0].status == outbox.FAILED
+    assert acks(courier) == [] and store.outbox()[0].status == outbox.FAILED
     assert store.prospects()[0].acknowledged_at is None
 
 
@@ -115,11 +120,11 @@ def test_template_error_sends_nothing_until_fixed(
     box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
     box.add(mailgen.inquiry())
     report = make(broken, store, courier, clock).cycle(box)
-    assert "nmae" in report.dispatch.errors[0] and courier.sent == []
+    assert "nmae" in report.dispatch.errors[0] and acks(courier) == []
     (folder / "acknowledgment.txt.j2").write_text("Hello {{ prospect.name }}")
     clock.t += timedelta(minutes=1)
     make(broken, store, courier, clock).cycle(box)
-    assert len(courier.sent) == 1
+    assert len(acks(courier)) == 1
 
 
 def test_hard_bounce_stops_automatic_mail(settings: Settings, store: Store) -> None:
@@ -135,7 +140,7 @@ def test_hard_bounce_stops_automatic_mail(settings: Settings, store: Store) -> N
         store.save_prospect(replace(p, status="done"))
     box.add(mailgen.inquiry(sender="gone@example.net", subject="again"))
     agent.cycle(box)
-    assert len(courier.sent) == 1 and len(store.prospects()) == 2
+    assert len(acks(courier)) == 1 and len(store.prospects()) == 2
 
 
 def test_backlog_is_recorded_but_not_answered_days_late(settings: Settings, store: Store) -> None:
@@ -147,4 +152,4 @@ def test_backlog_is_recorded_but_not_answered_days_late(settings: Settings, stor
     old = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     box.fetch = lambda uids: [Fetched(u, box.messages[u], 1, arrived=old) for u in uids]  # type: ignore[method-assign]
     make(settings, store, courier, clock).cycle(box)
-    assert courier.sent == [] and len(store.prospects()) == 1
+    assert acks(courier) == [] and len(store.prospects()) == 1

@@ -98,9 +98,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert f" {source} " in row
     for sender in NOT_RECORDS:
         assert sender not in records
-    assert "added to record #6" in per_message  # the follow-up joined James's record
+    assert "added to record #6 (same person; the agent is told)" in per_message
     assert "quarantine" in per_message
-    assert "15 messages: 9 inquiries → 8 prospect records" in out
+    assert "15 messages: 8 inquiries and 1 follow-up → 8 prospect records" in out
     assert "4 robot messages ignored" in out
     assert "1 quarantined" in out
     assert "nothing new found, nothing sent; still 8 prospect records" in out

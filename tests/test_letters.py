@@ -30,7 +30,7 @@ def context(p: Prospect) -> dict[str, object]:
     return {
         "business": {"name": "Acme Widgets"},
         "prospect": {"name": p.name, "surname": p.surname, "question": p.question},
-        "agent": None, "next_step": "We will call you.", "within_hours": 24,
+        "agent": None, "next_step": "We will call you.", "within_hours": 24, "reference": "IA-7",
     }  # fmt: skip
 
 
