@@ -218,6 +218,10 @@ def _record_for(
         reading, kind=kind, at=arrived, folder=folder, uid=uid, keep_body=rules.keep_bodies
     )
     record = thread.record
+    if kind in ("inquiry", "prospect_reply") and parse_commands(event_text(msg)).commands:
+        # someone who is not staff gave commands: change nothing, mail no one
+        sender = msg.from_.email if msg.from_ else "(no sender)"
+        return Outcome("command_refused", refused=f"{sender} is not an agent or owner")
     if kind == "prospect_reply" and record is not None:
         updated = conversation.prospect_replied(record, event, arrived)
         return Outcome(kind, store.save_prospect(updated))

@@ -236,3 +236,102 @@ def test_out_of_office_from_the_prospect_counts_for_nothing(world: World) -> Non
     assert last_message(updated).kind == "auto_reply"
     assert updated.last_inbound_at == record.last_inbound_at and updated.stage == "lead"
     assert len(acks(world)) == 1
+
+
+TRUSTED_AR = (
+    "mx.example.com; dkim=pass (2048-bit key) header.d=example.com header.i=@example.com "
+    "header.s=s1; spf=pass smtp.mailfrom=example.com; dmarc=pass (p=REJECT) header.from=example.com"
+)
+
+
+@pytest.fixture
+def steered(
+    dovecot: Dovecot, mailbox_user: MailboxUser, smtp_server: SmtpReceiver, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[World]:  # fmt: skip
+    """A world whose mail server is mx.example.com (the authserv-id commands trust)."""
+    monkeypatch.setenv(PASSWORD_ENV, mailbox_user.password)
+    extra = '[commands]\nauthserv_ids = ["mx.example.com"]\nowners = ["owner@example.com"]\n'
+    settings = load_settings(write_config(tmp_path, mailbox_user, smtp_server, extra=extra))
+    w = World(dovecot, mailbox_user, smtp_server, settings)
+    yield w
+    w.close()
+
+
+def notification(world: World) -> EmailMessage:
+    [note] = [r.message() for r in world.smtp.received if r.rcpt_tos == (ALICE,)][:1]
+    return note
+
+
+def command(world: World, sender: str, lines: str, auth: str | None = TRUSTED_AR) -> bytes:
+    headers = {"Authentication-Results": auth} if auth else {}
+    return reply(notification(world), sender=sender, to=world.sales, body=lines, headers=headers)
+
+
+def test_agent_works_a_prospect_from_start_to_done_by_mail_only(steered: World) -> None:
+    world = steered
+    world.inquiry()
+    note = notification(world)
+    assert (
+        note["Reply-To"] == world.sales
+        and "tel:+27825550123" in note.get_body(("plain",)).get_content()
+    )  # type: ignore[union-attr]
+    # 1. the agent clicks "Answer": a mail to Jane with sales@ in Cc, threaded to her inquiry
+    body = note.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    link = next(line for line in body.splitlines() if line.startswith("mailto:"))
+    assert (
+        link.startswith(f"mailto:{JANE}?cc=")
+        and "in-reply-to=%3Cinq-1%40mail.example.org%3E" in link
+    )
+    inquiry = email.message_from_bytes(
+        mailgen.inquiry(to=world.sales, message_id="<inq-1@mail.example.org>"),
+        policy=policy.default,
+    )
+    assert isinstance(inquiry, EmailMessage)
+    answer = reply(inquiry, sender=f"Alice <{ALICE}>", to=JANE, cc=world.sales,
+                   body="Hi Jane, the blue widget is R120; we deliver to Cape Town.")  # fmt: skip
+    world.deliver(answer)
+    assert world.record().status == "email"
+    # 2. Jane answers: she is now a prospect, and Alice is told
+    answered = email.message_from_bytes(answer, policy=policy.default)
+    assert isinstance(answered, EmailMessage)
+    world.deliver(reply(answered, sender=JANE, to=ALICE, cc=world.sales, body="Great, quote 40?"))
+    assert world.record().stage == "prospect"
+    # 3. Alice records the quote, then the sale, by replying to her notification
+    world.deliver(command(world, ALICE, "#quote R4800 Q-1042 https://example.com/q/1042.pdf"))
+    world.deliver(command(world, ALICE, "#sale R4800 INV-77\n#note paid by EFT"))
+    done = world.record()
+    assert done.quote is not None and done.quote.id == "Q-1042"
+    assert done.sale is not None and done.sale.invoice == "INV-77"
+    assert (done.status, done.stage) == ("done", "customer")
+    confirmations = [r for r in world.smtp.received if r.rcpt_tos == (ALICE,)
+                     and "Done:" in str(r.message()["Subject"])]  # fmt: skip
+    assert len(confirmations) == 2
+    assert [r.rcpt_tos for r in acks(world)] == [(JANE,)]  # the prospect never saw any of it
+
+
+def test_spoofed_agent_command_is_refused(steered: World) -> None:
+    world = steered
+    world.inquiry()
+    before = world.record()
+    forged = "evil.example; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
+    world.deliver(command(world, ALICE, "#status done", auth=forged))
+    world.deliver(command(world, ALICE, "#lost spam", auth=None))
+    after = world.record()
+    assert (after.status, after.lost_reason) == (before.status, "")
+    assert not [r for r in world.smtp.received if "Done:" in str(r.message()["Subject"])]
+    refused = [m for m in world.store.messages() if m.kind == "agent_reply"]
+    assert len(refused) == 2 and all("mx.example.com" in m.reason for m in refused)
+
+
+def test_strangers_command_changes_nothing_and_mails_no_one(steered: World) -> None:
+    world = steered
+    world.inquiry()
+    before = world.record()
+    sent_before = len(world.smtp.received)
+    world.deliver(command(world, "eve@example.net", "#status done\n#assign eve@example.net"))
+    assert world.record() == before
+    assert len(world.smtp.received) == sent_before
+    assert [p.email for p in world.store.prospects()] == [JANE]
+    [logged] = [m for m in world.store.messages() if m.kind == "command_refused"]
+    assert "eve@example.net is not an agent or owner" in logged.reason
