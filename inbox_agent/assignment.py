@@ -6,12 +6,12 @@ prospect: the next available agent after them, in config order. Pure.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inbox_agent.exceptions import Problem
+from inbox_agent.problems import Problems
 
 if TYPE_CHECKING:
     from inbox_agent.config import Agent
@@ -29,33 +29,30 @@ class AssignmentRule:
 def parse_assignment_rules(
     raw: object, agents: Sequence[str], file: str
 ) -> tuple[tuple[AssignmentRule, ...], list[Problem]]:
-    problems: list[Problem] = []
+    out = Problems(file)
     if not isinstance(raw, list):
-        return (), [Problem(file, "assignment", "must be a list of [[assignment]] tables")]
+        out.add("assignment", "must be a list of [[assignment]] tables")
+        return (), out.items
     rules: list[AssignmentRule] = []
     for i, item in enumerate(raw):
         where = f"assignment[{i}]"
         if not isinstance(item, dict):
-            problems.append(Problem(file, where, "must be a table"))
+            out.add(where, "must be a table")
             continue
-        bad = False
+        before = len(out.items)
         for key, value in item.items():
             if key not in KEYS:
-                close = difflib.get_close_matches(key, KEYS, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                problems.append(Problem(file, f"{where}.{key}", f"unknown key{hint}"))
-                bad = True
+                out.unknown(f"{where}.{key}", key, KEYS)
             elif not isinstance(value, str) or not value.strip():
-                problems.append(Problem(file, f"{where}.{key}", "must be text"))
-                bad = True
+                out.add(f"{where}.{key}", "must be text")
         agent = str(item.get("agent", "")).lower()
         if not agent:
-            problems.append(Problem(file, f"{where}.agent", "is required"))
+            out.add(f"{where}.agent", "is required")
         elif agent not in agents:
-            problems.append(Problem(file, f"{where}.agent", f"{agent} is not an agent"))
-        elif not bad:
+            out.add(f"{where}.agent", f"{agent} is not one of the [[agents]]")
+        elif len(out.items) == before:
             rules.append(AssignmentRule(agent, item.get("source"), item.get("interest")))
-    return tuple(rules), problems
+    return tuple(rules), out.items
 
 
 def choose_agent(

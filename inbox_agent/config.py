@@ -8,7 +8,6 @@ Relative paths resolve against the config file's folder.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import os
 import re
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inbox_agent.assignment import AssignmentRule, parse_assignment_rules
 from inbox_agent.exceptions import ConfigError, Problem
+from inbox_agent.problems import Problems
 from inbox_agent.sources import InterestRule, SourceRule, parse_interest_rules, parse_source_rules
 
 SECURITY = ("ssl", "starttls", "none")
@@ -300,28 +300,14 @@ REQUIRED = {"mailbox": ("address", "host"), "store": ("path",)}
 LISTS = ("agents", "sources", "interests", "assignment")
 
 
-class _Collector:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.file, key, message))
-
-    def unknown(self, where: str, key: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        self.add(f"{where}{key}", f"unknown key{hint}")
-
-
 def _section(
-    raw: Mapping[str, Any], name: str, schema: Mapping[str, Check], out: _Collector, where: str
+    raw: Mapping[str, Any], name: str, schema: Mapping[str, Check], out: Problems, where: str
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         check = schema.get(key)
         if check is None:
-            out.unknown(where, key, list(schema))
+            out.unknown(f"{where}{key}", key, list(schema))
             continue
         wrong = check(value)
         if wrong:
@@ -340,7 +326,7 @@ def _tuplify(values: dict[str, Any]) -> dict[str, Any]:
 
 def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
-    out = _Collector(str(file))
+    out = Problems(str(file))
     sections: dict[str, dict[str, Any]] = {}
     for key, value in raw.items():
         if key in SCHEMA:
@@ -349,7 +335,7 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
                 continue
             sections[key] = _section(value, key, SCHEMA[key], out, f"{key}.")
         elif key not in LISTS:
-            out.unknown("", key, [*SCHEMA, *LISTS])
+            out.unknown(key, key, [*SCHEMA, *LISTS])
     for name in REQUIRED:
         if name not in raw:
             out.add(name, "section is required")
@@ -367,13 +353,13 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
         elif "email" not in item:
             out.add(f"agents[{i}].email", "is required")
     sources, problems = parse_source_rules(raw.get("sources", []), str(file))
-    out.problems.extend(problems)
+    out.items.extend(problems)
     interests, problems = parse_interest_rules(raw.get("interests", []), str(file))
-    out.problems.extend(problems)
+    out.items.extend(problems)
     assignment, problems = parse_assignment_rules(
         raw.get("assignment", []), [a.email for a in agents], str(file)
     )
-    out.problems.extend(problems)
+    out.items.extend(problems)
 
     mailbox_values = _tuplify(sections.get("mailbox", {}))
     smtp_values = _tuplify(sections.get("smtp", {}))
@@ -390,8 +376,8 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
                 f'"none" sends the password in clear to {host}; allowed only for a loopback '
                 "host unless allow_insecure = true",
             )
-    if out.problems:
-        raise ConfigError(out.problems)
+    if out.items:
+        raise ConfigError(out.items)
 
     base = file.parent
     store_values = sections["store"]

@@ -24,7 +24,6 @@ have body patterns, and only its first ``BODY_CAP`` characters.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 import unicodedata
@@ -34,6 +33,7 @@ from typing import Any
 
 from inbox_agent.exceptions import Problem
 from inbox_agent.message import Message
+from inbox_agent.problems import Problems
 
 BODY_CAP = 20_000  # characters of body text the rules look at
 SOURCE_KEYS = ("name", "robot", "from", "to", "reply_to", "subject", "headers", "body", "match")
@@ -83,21 +83,7 @@ class SourceMatch:
 # ---------------------------------------------------------------- parsing rules.toml
 
 
-class _Problems:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[Problem] = []
-
-    def add(self, key: str, message: str) -> None:
-        self.items.append(Problem(self.file, key, message))
-
-    def unknown(self, where: str, key: str, known: Sequence[str]) -> None:
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        self.add(f"{where}.{key}", f"unknown key{hint} (known: {', '.join(known)})")
-
-
-def _strings(item: dict[str, Any], key: str, where: str, out: _Problems) -> list[tuple[str, str]]:
+def _strings(item: dict[str, Any], key: str, where: str, out: Problems) -> list[tuple[str, str]]:
     """The list at ``item[key]`` as (location, text) pairs; problems for anything else."""
     value = item.get(key, [])
     if not isinstance(value, list):
@@ -112,7 +98,7 @@ def _strings(item: dict[str, Any], key: str, where: str, out: _Problems) -> list
     return found
 
 
-def _regex(text: str, at: str, out: _Problems) -> re.Pattern[str] | None:
+def _regex(text: str, at: str, out: Problems) -> re.Pattern[str] | None:
     try:
         return re.compile(text)
     except re.error as exc:
@@ -120,7 +106,7 @@ def _regex(text: str, at: str, out: _Problems) -> re.Pattern[str] | None:
         return None
 
 
-def _globs(item: dict[str, Any], key: str, where: str, out: _Problems) -> tuple[Glob, ...]:
+def _globs(item: dict[str, Any], key: str, where: str, out: Problems) -> tuple[Glob, ...]:
     found: list[Glob] = []
     for at, text in _strings(item, key, where, out):
         pattern = _regex(fnmatch.translate(text.strip().lower()), at, out)
@@ -130,14 +116,14 @@ def _globs(item: dict[str, Any], key: str, where: str, out: _Problems) -> tuple[
 
 
 def _regexes(
-    item: dict[str, Any], key: str, where: str, out: _Problems
+    item: dict[str, Any], key: str, where: str, out: Problems
 ) -> tuple[re.Pattern[str], ...]:
     compiled = (_regex(text, at, out) for at, text in _strings(item, key, where, out))
     return tuple(p for p in compiled if p is not None)
 
 
 def _headers(
-    item: dict[str, Any], where: str, out: _Problems
+    item: dict[str, Any], where: str, out: Problems
 ) -> tuple[tuple[str, re.Pattern[str]], ...]:
     value = item.get("headers", {})
     if not isinstance(value, dict):
@@ -155,7 +141,7 @@ def _headers(
     return tuple(found)
 
 
-def _name(item: dict[str, Any], where: str, out: _Problems) -> str:
+def _name(item: dict[str, Any], where: str, out: Problems) -> str:
     name = item.get("name")
     if name is None:
         out.add(f"{where}.name", "is required")
@@ -166,11 +152,11 @@ def _name(item: dict[str, Any], where: str, out: _Problems) -> str:
     return ""
 
 
-def _source_rule(item: dict[str, Any], where: str, out: _Problems) -> SourceRule | None:
+def _source_rule(item: dict[str, Any], where: str, out: Problems) -> SourceRule | None:
     before = len(out.items)
     for key in item:
         if key not in SOURCE_KEYS:
-            out.unknown(where, key, SOURCE_KEYS)
+            out.unknown(f"{where}.{key}", key, SOURCE_KEYS)
     name = _name(item, where, out)
     robot = item.get("robot", False)
     if not isinstance(robot, bool):
@@ -197,7 +183,7 @@ def _source_rule(item: dict[str, Any], where: str, out: _Problems) -> SourceRule
     return rule
 
 
-def _tables(raw: object, section: str, out: _Problems) -> Iterator[tuple[str, dict[str, Any]]]:
+def _tables(raw: object, section: str, out: Problems) -> Iterator[tuple[str, dict[str, Any]]]:
     """(location, table) for each table of the list, reporting whatever else it holds."""
     if not isinstance(raw, list):
         out.add(section, f"must be a list of tables ([[{section}]])")
@@ -211,7 +197,7 @@ def _tables(raw: object, section: str, out: _Problems) -> Iterator[tuple[str, di
 
 def parse_source_rules(raw: object, file: str) -> tuple[tuple[SourceRule, ...], list[Problem]]:
     """The ``[[sources]]`` list, validated; every problem is reported, none raised."""
-    out = _Problems(file)
+    out = Problems(file)
     rules = (_source_rule(item, where, out) for where, item in _tables(raw, "sources", out))
     return tuple(r for r in rules if r is not None), out.items
 
@@ -233,13 +219,13 @@ def _keyword(text: str) -> str:
 
 def parse_interest_rules(raw: object, file: str) -> tuple[tuple[InterestRule, ...], list[Problem]]:
     """The ``[[interests]]`` list, validated; every problem is reported, none raised."""
-    out = _Problems(file)
+    out = Problems(file)
     rules: list[InterestRule] = []
     for where, item in _tables(raw, "interests", out):
         before = len(out.items)
         for key in item:
             if key not in INTEREST_KEYS:
-                out.unknown(where, key, INTEREST_KEYS)
+                out.unknown(f"{where}.{key}", key, INTEREST_KEYS)
         name = _name(item, where, out)
         words = [_keyword(t) for _, t in _strings(item, "keywords", where, out) if t.strip("* ")]
         if "keywords" not in item or (not words and len(out.items) == before):
