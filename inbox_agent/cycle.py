@@ -19,7 +19,7 @@ from inbox_agent.courier import Courier, SmtpCourier
 from inbox_agent.dispatch import DispatchReport, dispatch
 from inbox_agent.exceptions import MailboxConnectionError, MailboxError
 from inbox_agent.ingest import Outcome, PollReport, poll_folder
-from inbox_agent.intake import Reading, Rules, event_text, failed_recipients
+from inbox_agent.intake import Reading, Rules, failed_recipients
 from inbox_agent.letters import (
     Identity,
     Letter,
@@ -46,7 +46,7 @@ def own_words(reading: Reading) -> str:
     contact = reading.contact
     if reading.source.robot and contact is not None:
         return (contact.fields.get("message") or contact.question)[:4000]
-    return event_text(reading.message)[:4000]
+    return reading.fresh[:4000]
 
 
 def utcnow() -> datetime:
@@ -225,7 +225,7 @@ class Agent:
         if outcome.kind == "prospect_reply" and record.assigned_to:
             store.queue(
                 OutboxEntry(f"{record.id}:reply:{tag}", "notification", record.id,
-                            record.assigned_to, now, words=event_text(msg)[:4000],
+                            record.assigned_to, now, words=reading.fresh[:4000],
                             in_reply_to=msg.message_id)
             )  # fmt: skip
 

@@ -24,7 +24,6 @@ from inbox_agent.intake import (
     Rules,
     apply_reading,
     event_for,
-    event_text,
     is_human_from_us,
 )
 from inbox_agent.mailbox import Fetched, MailboxSession
@@ -218,7 +217,7 @@ def _record_for(
         reading, kind=kind, at=arrived, folder=folder, uid=uid, keep_body=rules.keep_bodies
     )
     record = thread.record
-    if kind in ("inquiry", "prospect_reply") and parse_commands(event_text(msg)).commands:
+    if kind in ("inquiry", "prospect_reply") and reading.has_commands:
         # someone who is not staff gave commands: change nothing, mail no one
         sender = msg.from_.email if msg.from_ else "(no sender)"
         return Outcome("command_refused", refused=f"{sender} is not an agent or owner")
@@ -255,7 +254,7 @@ def _staff_mail(
     """An agent's or owner's mail: an answer to the prospect, and/or #commands."""
     msg = reading.message
     sender = msg.from_.email if msg.from_ else ""
-    parsed = parse_commands(event_text(msg))
+    parsed = parse_commands(reading.fresh)
     if parsed.commands or parsed.errors:
         trusted, why = trusted_sender(
             msg, rules.agents | rules.own_addresses, rules.trust, in_sent_folder=is_sent

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inbox_agent.classify import ClassifyPolicy, Verdict, classify
-from inbox_agent.commands import TrustPolicy
+from inbox_agent.commands import TrustPolicy, parse_commands
 from inbox_agent.config import Agent, Settings
 from inbox_agent.contact import Contact, extract_contact
 from inbox_agent.letters import MESSAGE_ID_PREFIX
@@ -80,6 +80,8 @@ class Reading:
     contact: Contact | None
     action: str  # "acknowledge" | "none"
     action_reason: str
+    fresh: str = ""  # what the person wrote this time: the text above the quoted history
+    has_commands: bool = False  # ``#command`` lines in ``fresh`` (only staff may give them)
 
     @property
     def kind(self) -> str:
@@ -106,6 +108,15 @@ def read_message(raw: bytes, rules: Rules, *, truncated: bool = False) -> Readin
 
 
 def understand(msg: Message, rules: Rules) -> Reading:
+    """Everything about a message that needs no records (so it can run in a worker process)."""
+    reading = _understand(msg, rules)
+    if reading.kind in ("inquiry", "own", "auto_reply"):
+        fresh = new_text(msg.text)
+        reading = replace(reading, fresh=fresh, has_commands=bool(parse_commands(fresh).commands))
+    return reading
+
+
+def _understand(msg: Message, rules: Rules) -> Reading:
     source = match_source(msg, rules.sources, rules.default_source)
     verdict = classify(msg, rules.policy, robot_source=source.robot)
     if verdict.kind != "inquiry":
@@ -154,16 +165,11 @@ def is_human_from_us(msg: Message, rules: Rules) -> bool:
     return ours and not robot
 
 
-def event_text(msg: Message) -> str:
-    """What the person wrote this time: the text above the quoted history."""
-    return new_text(msg.text)
-
-
 def event_for(
     reading: Reading, *, kind: str, at: datetime, folder: str, uid: int, keep_body: bool
 ) -> Event:
     msg = reading.message
-    text = event_text(msg) if kind in ("prospect_reply", "agent_reply") else ""
+    text = reading.fresh if kind in ("prospect_reply", "agent_reply") else ""
     return Event(
         at=at,
         direction="out" if kind == "agent_reply" else "in",
