@@ -90,6 +90,8 @@ def poll(obj: Context) -> None:
         f"records, {polled.quarantined} quarantined; {len(sent.sent)} sent, "
         f"{len(sent.retrying)} to retry, {len(sent.failed)} refused"
     )
+    if report.sent_folder is not None and report.sent_folder.fetched:
+        click.echo(f"{report.sent_folder.folder}: {report.sent_folder.fetched} read")
     if sent.errors:
         raise InboxAgentError("not sent: " + "; ".join(sent.errors))
 

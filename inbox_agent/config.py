@@ -148,7 +148,6 @@ class Settings:
     assignment: tuple[AssignmentRule, ...] = ()
     sources: tuple[SourceRule, ...] = ()
     interests: tuple[InterestRule, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def staff(self) -> frozenset[str]:

@@ -73,7 +73,6 @@ class Renderer:
         self.identity = Identity(
             address=settings.mailbox.address,
             display_name=settings.acknowledgment.display_name,
-            business_name=settings.business.name,
             loop_header=settings.classify.loop_header,
         )
 
@@ -323,16 +322,3 @@ class Agent:
                 raise
             log.warning("Sent folder %r not read: %s", folder, exc)
             return None
-
-
-def poll_once(
-    settings: Settings,
-    store: Store,
-    *,
-    mailbox: MailboxSession | None = None,
-    now: Callable[[], datetime] = utcnow,
-    on_batch: Callable[[int], None] | None = None,
-) -> PollReport:
-    """Fetch and process everything new in the inbox (no sending)."""
-    with Agent(settings, store, now=now) as agent:
-        return agent.poll(mailbox, on_batch)

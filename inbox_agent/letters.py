@@ -50,7 +50,6 @@ class Identity:
 
     address: str
     display_name: str
-    business_name: str
     loop_header: str = "X-Inbox-Agent"
 
     @property

@@ -15,7 +15,7 @@ from inbox_agent.prospect import Prospect
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-ME = Identity("sales@example.com", "Acme Sales", "Acme Widgets")
+ME = Identity("sales@example.com", "Acme Sales")
 
 
 def prospect(**kw: object) -> Prospect:
