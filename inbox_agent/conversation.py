@@ -12,6 +12,7 @@ written into the timeline with its time and cause.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -19,6 +20,7 @@ from datetime import datetime
 from inbox_agent import status
 from inbox_agent.commands import Command
 from inbox_agent.config import Agent
+from inbox_agent.message import Message
 from inbox_agent.prospect import Event, Prospect, Quote, Sale
 from inbox_agent.status import COMMAND
 from inbox_agent.threads import Thread
@@ -61,9 +63,21 @@ def moved(record: Prospect, cause: str, now: datetime, value: str | None = None)
     return _moved(record, cause, now, value)
 
 
-def prospect_replied(record: Prospect, event: Event, now: datetime) -> Prospect:
+_ACCEPTED = re.compile(r"(?im)^METHOD:REPLY\b(?s:.*)^ATTENDEE[^\n]*PARTSTAT=ACCEPTED")
+
+
+def accepted_meeting(msg: Message) -> bool:
+    """An iCalendar answer (RFC 5546 REPLY) in which the sender accepted a call or meeting."""
+    return bool(msg.calendar) and _ACCEPTED.search(msg.calendar.replace("\r\n ", "")) is not None
+
+
+def prospect_replied(
+    record: Prospect, event: Event, now: datetime, *, accepted: bool = False
+) -> Prospect:
+    """``accepted``: the reply accepts a call or meeting (engagement, even before an answer)."""
     updated = replace(_with_event(record, event), last_inbound_at=now)
-    return _moved(updated, "prospect_replied", now)
+    updated = _moved(updated, "prospect_replied", now)
+    return _moved(updated, "meeting_agreed", now) if accepted else updated
 
 
 def agent_replied(record: Prospect, event: Event, now: datetime, agent: str | None) -> Prospect:

@@ -222,7 +222,8 @@ def _record_for(
         sender = msg.from_.email if msg.from_ else "(no sender)"
         return Outcome("command_refused", refused=f"{sender} is not an agent or owner")
     if kind == "prospect_reply" and record is not None:
-        updated = conversation.prospect_replied(record, event, arrived)
+        accepted = conversation.accepted_meeting(msg)
+        updated = conversation.prospect_replied(record, event, arrived, accepted=accepted)
         return Outcome(kind, store.save_prospect(updated))
     if kind == "agent_reply":
         return _staff_mail(reading, record, event, store, rules, arrived, is_sent=is_sent)

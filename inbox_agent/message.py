@@ -67,6 +67,7 @@ class Message:
     headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defects: tuple[str, ...] = ()
     report: str = ""  # the text of message/delivery-status parts (bounces)
+    calendar: str = ""  # the text of text/calendar parts (meeting invitations and answers)
     size: int = 0
     truncated: bool = False
     content_hash: str = ""
@@ -182,6 +183,16 @@ def _report_text(std: StdMessage) -> str:
     return "\n".join(blocks)[:_TEXT_CAP]
 
 
+def _calendar_text(parts: list[StdMessage]) -> str:
+    found: list[str] = []
+    for part in parts:
+        if part.get_content_type() == "text/calendar":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    return "\n".join(found)[:_TEXT_CAP]
+
+
 def _clean(raw: bytes) -> bytes:
     """Drop a UTF-8 byte-order mark and an mbox ``From `` separator line."""
     raw = raw.removeprefix(b"\xef\xbb\xbf")
@@ -239,6 +250,7 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         parts = list(std.walk())
         part_types = tuple(p.get_content_type() for p in parts)
         report = _report_text(std) if "message/delivery-status" in part_types else ""
+        calendar = _calendar_text(parts) if "text/calendar" in part_types else ""
         found = {type(d).__name__ for p in parts for d in p.defects}
     except Exception as exc:
         raise ParseError(f"unreadable MIME structure: {type(exc).__name__}") from exc
@@ -263,6 +275,7 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         headers=headers,
         defects=defects,
         report=report,
+        calendar=calendar,
         size=size,
         truncated=truncated,
         content_hash=digest,

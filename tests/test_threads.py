@@ -101,3 +101,26 @@ def test_commands_change_the_record_and_say_who() -> None:
         JANE, parse_commands("#assign Nobody").commands, NOW, agents, "alice@example.com"
     )
     assert errors and "no agent" in errors[0]
+
+
+def test_accepting_a_meeting_makes_a_lead_a_prospect() -> None:
+    ics = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+        "ATTENDEE;PARTSTAT=ACCEPTED;CN=Jane:mailto:jane@example.org\r\n"
+        "SUMMARY:Call about widgets\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    raw = (
+        "From: jane@example.org\r\nTo: sales@example.com\r\n"
+        "Subject: Accepted: Call about widgets\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain\r\n\r\nJane has accepted this invitation.\r\n"
+        f"--b\r\nContent-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n{ics}--b--\r\n"
+    ).encode()
+    msg = parse_message(raw)
+    assert conversation.accepted_meeting(msg)
+    declined = parse_message(raw.replace(b"PARTSTAT=ACCEPTED", b"PARTSTAT=DECLINED"))
+    assert not conversation.accepted_meeting(declined)
+    event = Event(NOW, "in", "prospect_reply", "m@x", "accepted")
+    record = conversation.prospect_replied(JANE, event, NOW, accepted=True)
+    assert (record.stage, record.status) == ("prospect", "call")
+    assert conversation.prospect_replied(JANE, event, NOW).stage == "lead"  # no agent answer yet
