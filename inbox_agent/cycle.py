@@ -104,7 +104,9 @@ class Renderer:
             kind=entry.kind,
             prospect=prospect,
             identity=self.identity,
-            subject=reply_subject(prospect.subject),
+            subject=reply_subject(
+                prospect.subject or f"Your inquiry to {self.settings.business.name}"
+            ),
             text=text,
             html=html,
             now=now,

@@ -182,6 +182,15 @@ def event_for(
     )
 
 
+def their_subject(reading: Reading) -> str:
+    """The subject the person chose: for a form or ad notification, the form's subject field
+    (the robot's "New lead from …" is not theirs), else nothing; otherwise the mail's subject."""
+    contact = reading.contact
+    if reading.source.robot:
+        return contact.fields.get("subject", "") if contact else ""
+    return reading.message.subject
+
+
 def apply_reading(
     reading: Reading,
     *,
@@ -224,7 +233,7 @@ def apply_reading(
         stage="prospect" if returning else "lead",
         status="new",
         last_inbound_at=now,
-        subject=msg.subject[:300],
+        subject=their_subject(reading)[:300],
         question=contact.question,
         previous_id=previous.id if previous else None,
         message_ids=(msg.message_id,),

@@ -147,3 +147,11 @@ def test_worker_processes_read_a_big_batch_like_one_process(store: Store, rules:
     report = poll_folder(box, store, rules, "INBOX", now=lambda: NOW, batch_size=100,
                          reader=Reader(rules, workers=2))  # fmt: skip
     assert report.quarantined == 1 and len(store.prospects()) == PARALLEL_FROM + 5
+
+
+def test_a_form_leads_subject_is_the_forms_not_the_robots(store: Store, rules: Rules) -> None:
+    box = FakeMailbox()
+    box.add(mailgen.form_notification())  # subject "[Acme Widgets] Pricing"; form field "Subject"
+    poll(box, store, rules)
+    [record] = store.prospects()
+    assert record.subject == "Pricing"
