@@ -2,7 +2,7 @@
 
 The floor is the least any IMAP ingester must do: the same messages fetched in the same batches
 with imapclient (``BODY.PEEK[]``) and parsed with mail-parser, nothing else. Ours is the real
-``Agent.poll`` (fetch, parse, classify, source, contact, records, acknowledgments queued, one
+``Runner.poll`` (fetch, parse, classify, source, contact, records, acknowledgments queued, one
 store commit per batch) on a fresh store, with its reader's worker processes (started inside
 the measured time). Rounds alternate floor and ours so machine noise hits
 both; medians are reported, and the ratio is of medians measured in this one run. Each measured
@@ -35,7 +35,7 @@ from imapclient import IMAPClient  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from bench.mailbox_fill import backlog, fill  # noqa: E402
 from inbox_agent.config import load_settings  # noqa: E402
-from inbox_agent.cycle import Agent  # noqa: E402
+from inbox_agent.runner import Runner  # noqa: E402
 from inbox_agent.store import Store  # noqa: E402
 from tests.harness import Dovecot, MailboxUser  # noqa: E402
 from tests.realconfig import PASSWORD_ENV, write_config  # noqa: E402
@@ -65,8 +65,8 @@ def ours(user: MailboxUser, folder: Path) -> dict[str, Any]:
     os.environ[PASSWORD_ENV] = user.password
     settings = load_settings(config)
     start = time.perf_counter()
-    with Store.open(settings.store.path) as store, Agent(settings, store) as agent:
-        report = agent.poll(None)
+    with Store.open(settings.store.path) as store, Runner(settings, store) as runner:
+        report = runner.poll(None)
     return {"seconds": time.perf_counter() - start, "messages": report.fetched}
 
 

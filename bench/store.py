@@ -26,10 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine, peak_rss_mb  # noqa: E402
 from inbox_agent.config import load_settings  # noqa: E402
-from inbox_agent.ingest import poll_folder  # noqa: E402
-from inbox_agent.intake import Rules  # noqa: E402
-from inbox_agent.prospect import Event, Prospect  # noqa: E402
+from inbox_agent.plan.inbound import InboundRules  # noqa: E402
+from inbox_agent.poller import Folder, poll_folder  # noqa: E402
+from inbox_agent.records.prospect import Event, Prospect  # noqa: E402
+from inbox_agent.runner import inbound_rules  # noqa: E402
 from inbox_agent.store import Store  # noqa: E402
+from inbox_agent.workers import ReaderPool  # noqa: E402
 from tests import mailgen  # noqa: E402
 from tests.fakes import FakeMailbox  # noqa: E402
 
@@ -54,7 +56,9 @@ def prefill(path: Path, count: int) -> None:
             )  # fmt: skip
 
 
-def run(base: Path, rules: Rules, stored: int, inquiries: int, batch: int, tag: str) -> float:
+def run(
+    base: Path, rules: InboundRules, stored: int, inquiries: int, batch: int, tag: str
+) -> float:
     path = base / f"{stored}-{batch}-{tag}.json"
     prefill(path, stored)
     box = FakeMailbox()
@@ -62,7 +66,8 @@ def run(base: Path, rules: Rules, stored: int, inquiries: int, batch: int, tag: 
         box.add(mailgen.inquiry(sender=f"Person {i} <new{tag}{i}@example.net>"))
     with Store.open(path) as store:
         start = time.perf_counter()
-        poll_folder(box, store, rules, "INBOX", now=lambda: T0, batch_size=batch)
+        poll_folder(box, store, rules, Folder("INBOX"), now=lambda: T0, batch_size=batch,
+                    reader=ReaderPool(rules.reading, workers=1))  # fmt: skip
         elapsed = time.perf_counter() - start
         assert len(store.prospects()) == stored + inquiries
     return elapsed / inquiries * 1000  # ms per inquiry
@@ -73,7 +78,7 @@ def main() -> None:
     parser.add_argument("--inquiries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    rules = Rules.from_settings(load_settings(ROOT / "rules.toml"))
+    rules = inbound_rules(load_settings(ROOT / "rules.toml"))
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)

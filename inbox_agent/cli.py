@@ -1,4 +1,4 @@
-"""The ``inbox-agent`` command: a thin shell over ``cycle``, ``intake`` and ``report``.
+"""The ``inbox-agent`` command: a thin shell over ``runner``, ``mail.reading`` and ``views``.
 
 ``main()`` is the one place that turns errors into messages and exit codes: 0 success, 2 usage
 or configuration error, 1 anything else (one clear line on stderr, details in the log).
@@ -21,8 +21,10 @@ import click
 from inbox_agent import __version__
 from inbox_agent.config import Settings, config_path, load_settings
 from inbox_agent.exceptions import ConfigError, InboxAgentError, ParseError, UsageError
-from inbox_agent.intake import Rules, read_message
-from inbox_agent.report import (
+from inbox_agent.mail.reading import ReadingRules, read_message
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.store import Store
+from inbox_agent.views import (
     prospects_csv,
     prospects_json,
     prospects_table,
@@ -31,7 +33,6 @@ from inbox_agent.report import (
     reading_row,
     record_text,
 )
-from inbox_agent.store import Store
 
 log = logging.getLogger("inbox_agent")
 
@@ -49,12 +50,14 @@ class Context:
     def settings(self) -> Settings:
         return load_settings(config_path(self.config))
 
-    def rules(self) -> Rules:
+    def rules(self) -> ReadingRules:
         """Rules from the config; the shipped rules when no config is given or found."""
+        from inbox_agent.runner import reading_rules
+
         path = config_path(self.config)
         if self.config is None and not path.exists():
             path = starter_dir() / "rules.toml"
-        return Rules.from_settings(load_settings(path))
+        return reading_rules(load_settings(path))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,11 +81,11 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 @click.pass_obj
 def poll(obj: Context) -> None:
     """One full cycle now: fetch what is new, process it, send what is due; then exit."""
-    from inbox_agent.cycle import Agent
+    from inbox_agent.runner import Runner
 
     settings = obj.settings()
-    with Store.open(settings.store.path) as store, Agent(settings, store) as agent:
-        report = agent.cycle()
+    with Store.open(settings.store.path) as store, Runner(settings, store) as runner:
+        report = runner.cycle()
     polled, sent = report.poll, report.dispatch
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(polled.kinds.items())) or "nothing new"
     click.echo(
@@ -100,14 +103,14 @@ def poll(obj: Context) -> None:
 @click.pass_obj
 def run(obj: Context) -> None:
     """The daemon: IMAP IDLE (polling where the server lacks it) and timed work, until SIGTERM."""
-    from inbox_agent.cycle import Agent
     from inbox_agent.daemon import Daemon
+    from inbox_agent.runner import Runner
 
     settings = obj.settings()
     if obj.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
-    with Store.open(settings.store.path) as store, Agent(settings, store) as agent:
-        Daemon(settings, agent).run()
+    with Store.open(settings.store.path) as store, Runner(settings, store) as runner:
+        Daemon(settings, runner).run()
 
 
 @cli.command()
@@ -131,23 +134,20 @@ def preview(obj: Context, template: str, record: str) -> None:
     """Render a template against a stored record (ID or email), without sending."""
     from datetime import datetime
 
-    from inbox_agent.cycle import Renderer
-    from inbox_agent.outbox import OutboxEntry
+    from inbox_agent.runner import renderer
+    from inbox_agent.sending.actions import Acknowledge
 
     settings = obj.settings()
     with Store.open(settings.store.path) as store:
         prospect = _find(store, record)
         if template != "acknowledgment":
             raise UsageError(f"unknown template {template!r}; known: acknowledgment")
-        now = datetime.now(UTC)
-        entry = OutboxEntry(
-            f"{prospect.id}:ack", "acknowledgment", prospect.id, prospect.email, now
-        )
-        letter = Renderer(settings).render(entry, prospect, now)
+        action = Acknowledge(prospect.id, prospect.email)
+        letter = renderer(settings).render(action, prospect, datetime.now(UTC))
     click.echo(letter.raw.decode("utf-8", errors="replace"))
 
 
-def _find(store: Store, record: str) -> Any:
+def _find(store: Store, record: str) -> Prospect:
     prospect = (
         store.prospect(int(record)) if record.isdigit() else store.latest_prospect_for(record)
     )

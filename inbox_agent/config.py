@@ -10,32 +10,32 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inbox_agent.assignment import AssignmentRule, parse_assignment_rules
 from inbox_agent.exceptions import ConfigError, Problem
+from inbox_agent.mail.sources import (
+    InterestRule,
+    SourceRule,
+    parse_interest_rules,
+    parse_source_rules,
+)
 from inbox_agent.problems import Problems
-from inbox_agent.sources import InterestRule, SourceRule, parse_interest_rules, parse_source_rules
-
-SECURITY = ("ssl", "starttls", "none")
-_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$|^[^@\s<>\"]+@localhost$")
-_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from inbox_agent.records.assignment import Agent, AssignmentRule, parse_assignment_rules
+from inbox_agent.schema import AGENT_KEYS, LISTS, REQUIRED, SCHEMA, Check
 
 
 @dataclass(frozen=True)
-class Business:
+class BusinessSettings:
     name: str = "Our business"
     timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
-class Mailbox:
+class MailboxSettings:
     address: str
     host: str
     port: int = 993
@@ -57,7 +57,7 @@ class Mailbox:
 
 
 @dataclass(frozen=True)
-class Smtp:
+class SmtpSettings:
     host: str = ""
     port: int = 465
     security: str = "ssl"
@@ -69,20 +69,13 @@ class Smtp:
 
 
 @dataclass(frozen=True)
-class Store:
+class StoreSettings:
     path: Path
     keep_bodies: bool = False
 
 
 @dataclass(frozen=True)
-class Agent:
-    name: str
-    email: str
-    away: bool = False
-
-
-@dataclass(frozen=True)
-class Classify:
+class ClassifySettings:
     default_source: str = "email"
     default_interest: str = "product_information"
     default_region: str = "US"
@@ -94,13 +87,13 @@ class Classify:
 
 
 @dataclass(frozen=True)
-class Digest:
+class DigestSettings:
     to: tuple[str, ...] = ()
     at: str = "07:30"
 
 
 @dataclass(frozen=True)
-class Acknowledgment:
+class AcknowledgmentSettings:
     display_name: str = ""  # default: the business name
     templates: Path = Path("templates")
     next_step: str = "One of our team will call you shortly, at the latest within one working day."
@@ -110,20 +103,20 @@ class Acknowledgment:
 
 
 @dataclass(frozen=True)
-class Sla:
+class SlaSettings:
     acknowledge_hours: float = 24.0
     respond_hours: float = 72.0
 
 
 @dataclass(frozen=True)
-class Daemon:
+class DaemonSettings:
     poll_interval_s: float = 60.0  # where the server has no IDLE
     safety_poll_s: float = 300.0  # a full poll even while IDLE reports nothing
     idle_renew_s: float = 25 * 60.0  # re-issue IDLE before the 29-minute server limit
 
 
 @dataclass(frozen=True)
-class Commands:
+class CommandsSettings:
     trust: str = "authentication-results"  # or "from-header" (weaker; must be chosen explicitly)
     authserv_ids: tuple[str, ...] = ()  # our receiving server's authserv-id(s)
     owners: tuple[str, ...] = ()  # may give commands like agents (and get the digest)
@@ -134,16 +127,16 @@ class Settings:
     """Everything in ``rules.toml``, validated."""
 
     file: Path
-    business: Business
-    mailbox: Mailbox
-    smtp: Smtp
-    store: Store
-    classify: Classify
-    digest: Digest
-    acknowledgment: Acknowledgment = field(default_factory=Acknowledgment)
-    sla: Sla = field(default_factory=Sla)
-    daemon: Daemon = field(default_factory=Daemon)
-    commands: Commands = field(default_factory=Commands)
+    business: BusinessSettings
+    mailbox: MailboxSettings
+    smtp: SmtpSettings
+    store: StoreSettings
+    classify: ClassifySettings
+    digest: DigestSettings
+    acknowledgment: AcknowledgmentSettings = field(default_factory=AcknowledgmentSettings)
+    sla: SlaSettings = field(default_factory=SlaSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    commands: CommandsSettings = field(default_factory=CommandsSettings)
     agents: tuple[Agent, ...] = ()
     assignment: tuple[AssignmentRule, ...] = ()
     sources: tuple[SourceRule, ...] = ()
@@ -176,127 +169,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-# --- the schema -----------------------------------------------------------------------------
-
-Check = Callable[[Any], str | None]  # returns what is wrong, or None
-
-
-def _type(kind: type | tuple[type, ...], what: str) -> Check:
-    def check(value: Any) -> str | None:
-        if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
-            return f"must be {what}, not a boolean"
-        return None if isinstance(value, kind) else f"must be {what}, not {value!r}"
-
-    return check
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _email(value: Any) -> str | None:
-    if not isinstance(value, str) or not _EMAIL.match(value):
-        return f"must be an email address, not {value!r}"
-    return None
-
-
-def _emails(value: Any) -> str | None:
-    if not isinstance(value, list):
-        return "must be a list of email addresses"
-    bad = [v for v in value if _email(v)]
-    return f"not email addresses: {bad!r}" if bad else None
-
-
-def _one_of(*choices: str) -> Check:
-    def check(value: Any) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}; got {value!r}"
-
-    return check
-
-
-def _port(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
-    return None if ok else f"must be a port number 1-65535, not {value!r}"
-
-
-def _positive(value: Any) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-    return None if ok else f"must be a positive number, not {value!r}"
-
-
-def _env_name(value: Any) -> str | None:
-    if not isinstance(value, str) or not _ENV.match(value):
-        return f"must name an environment variable (letters, digits, _), not {value!r}"
-    return None
-
-
-def _timezone(value: Any) -> str | None:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"is not an IANA time zone name: {value!r}"
-    return None
-
-
-def _clock(value: Any) -> str | None:
-    if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        return None
-    return f"must be a time HH:MM, not {value!r}"
-
-
-def _strings(value: Any) -> str | None:
-    ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
-    return None if ok else f"must be a list of names, not {value!r}"
-
-
-def _spam_headers(value: Any) -> str | None:
-    if not isinstance(value, dict):
-        return 'must be a table of header = "regex"'
-    for name, pattern in value.items():
-        try:
-            re.compile(str(pattern))
-        except re.error as exc:
-            return f"{name}: bad regex: {exc}"
-    return None
-
-
-_STR, _BOOL, _INT = _type(str, "text"), _type(bool, "true or false"), _type(int, "a whole number")
-
-SCHEMA: dict[str, dict[str, Check]] = {
-    "business": {"name": _STR, "timezone": _timezone},
-    "mailbox": {
-        "address": _email, "host": _STR, "port": _port, "security": _one_of(*SECURITY),
-        "username": _STR, "password_env": _env_name, "allow_insecure": _BOOL,
-        "aliases": _emails, "inbox": _STR, "sent": _STR, "batch_size": _positive,
-        "max_message_bytes": _positive, "timeout_s": _positive, "ca_file": _STR,
-    },
-    "smtp": {
-        "host": _STR, "port": _port, "security": _one_of(*SECURITY), "username": _STR,
-        "password_env": _env_name, "allow_insecure": _BOOL, "timeout_s": _positive,
-        "ca_file": _STR,
-    },
-    "store": {"path": _STR, "keep_bodies": _BOOL},
-    "classify": {
-        "default_source": _STR, "default_interest": _STR, "default_region": _STR,
-        "loop_header": _STR, "spam_headers": _spam_headers,
-    },
-    "digest": {"to": _emails, "at": _clock},
-    "acknowledgment": {
-        "display_name": _STR, "templates": _STR, "next_step": _STR, "max_age_hours": _positive,
-        "per_recipient_cap": _positive, "cap_window_hours": _positive,
-    },
-    "sla": {"acknowledge_hours": _positive, "respond_hours": _positive},
-    "daemon": {"poll_interval_s": _positive, "safety_poll_s": _positive, "idle_renew_s": _positive},
-    "commands": {
-        "trust": _one_of("authentication-results", "from-header"), "authserv_ids": _strings,
-        "owners": _emails,
-    },
-}  # fmt: skip
-AGENT_KEYS: dict[str, Check] = {"name": _STR, "email": _email, "away": _BOOL}
-REQUIRED = {"mailbox": ("address", "host"), "store": ("path",)}
-LISTS = ("agents", "sources", "interests", "assignment")
 
 
 def _section(
@@ -388,7 +260,9 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
             values["ca_file"] = str(base / values["ca_file"])
     ack_values = dict(sections.get("acknowledgment", {}))
     ack_values["templates"] = base / ack_values.get("templates", "templates")
-    ack_values.setdefault("display_name", sections.get("business", {}).get("name", Business.name))
+    ack_values.setdefault(
+        "display_name", sections.get("business", {}).get("name", BusinessSettings.name)
+    )
     daemon_values = sections.get("daemon", {})
     if daemon_values.get("idle_renew_s", 0) > 29 * 60:
         raise ConfigError([Problem(str(file), "daemon.idle_renew_s", "must be under 29 minutes")])
@@ -399,18 +273,18 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
         )
     return Settings(
         file=file,
-        business=Business(**sections.get("business", {})),
-        mailbox=Mailbox(**mailbox_values),
-        smtp=Smtp(**smtp_values),
-        store=Store(
+        business=BusinessSettings(**sections.get("business", {})),
+        mailbox=MailboxSettings(**mailbox_values),
+        smtp=SmtpSettings(**smtp_values),
+        store=StoreSettings(
             path=base / store_values["path"], keep_bodies=store_values.get("keep_bodies", False)
         ),
-        classify=Classify(**classify_values),
-        digest=Digest(**_tuplify(sections.get("digest", {}))),
-        acknowledgment=Acknowledgment(**ack_values),
-        sla=Sla(**sections.get("sla", {})),
-        daemon=Daemon(**daemon_values),
-        commands=Commands(
+        classify=ClassifySettings(**classify_values),
+        digest=DigestSettings(**_tuplify(sections.get("digest", {}))),
+        acknowledgment=AcknowledgmentSettings(**ack_values),
+        sla=SlaSettings(**sections.get("sla", {})),
+        daemon=DaemonSettings(**daemon_values),
+        commands=CommandsSettings(
             **{
                 **_tuplify(sections.get("commands", {})),
                 "owners": tuple(o.lower() for o in sections.get("commands", {}).get("owners", [])),

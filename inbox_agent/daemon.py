@@ -21,9 +21,9 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from inbox_agent.config import Settings
-from inbox_agent.cycle import Agent, CycleReport, connect
 from inbox_agent.exceptions import MailboxAuthError, MailboxConnectionError, MailboxError
-from inbox_agent.mailbox import ImapMailbox
+from inbox_agent.imap import ImapMailbox
+from inbox_agent.runner import CycleReport, Runner, connect
 
 log = logging.getLogger(__name__)
 SLICE_S = 1.0  # IDLE waits in slices this long, to notice stop and wake-ups quickly
@@ -49,12 +49,12 @@ class Daemon:
     def __init__(
         self,
         settings: Settings,
-        agent: Agent,
+        runner: Runner,
         *,
         connect_fn: Callable[[Settings], ImapMailbox] = connect,
     ) -> None:
         self.settings = settings
-        self.agent = agent
+        self.runner = runner
         self.connect = connect_fn
         self.stop = threading.Event()
         self.wake = threading.Event()
@@ -111,7 +111,7 @@ class Daemon:
 
     def _work(self, mailbox: ImapMailbox) -> CycleReport:
         self.wake.clear()
-        report = self.agent.cycle(mailbox)
+        report = self.runner.cycle(mailbox)
         self.cycles += 1
         if report.poll.fetched or report.dispatch.sent or report.dispatch.retrying:
             log.info(

@@ -13,9 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from inbox_agent import outbox
-from inbox_agent.conversation import moved
-from inbox_agent.courier import Courier
 from inbox_agent.exceptions import (
     AmbiguousSendError,
     MailboxError,
@@ -24,14 +21,18 @@ from inbox_agent.exceptions import (
     TemplateError,
     TemporarySendError,
 )
-from inbox_agent.letters import Letter
-from inbox_agent.outbox import OutboxEntry
-from inbox_agent.prospect import Event, Prospect
+from inbox_agent.records.conversation import mail_sent
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.sending import outbox
+from inbox_agent.sending.actions import Action
+from inbox_agent.sending.letters import Letter
+from inbox_agent.sending.outbox import OutboxEntry
+from inbox_agent.smtp import Courier
 from inbox_agent.store import Store
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[OutboxEntry, Prospect, datetime], Letter]
+Render = Callable[[Action, Prospect, datetime], Letter]
 File = Callable[[bytes], None]
 
 
@@ -45,21 +46,11 @@ class DispatchReport:
 
 
 def on_sent(prospect: Prospect, entry: OutboxEntry, now: datetime) -> Prospect:
-    """The record after its mail went out: acknowledged (new → call), the letter in the timeline."""
-    to_prospect = entry.recipient == prospect.email
-    event = Event(
-        now, "out" if to_prospect else "internal", entry.kind, entry.message_id.strip("<>"),
-        f"{entry.kind} sent" + ("" if to_prospect else f" to {entry.recipient}"),
+    """The record after its mail went out (``records.conversation.mail_sent``)."""
+    return mail_sent(
+        prospect, kind=entry.kind, message_id=entry.message_id, recipient=entry.recipient,
+        cause=entry.action.cause, now=now,
     )  # fmt: skip
-    updated = replace(
-        prospect,
-        message_ids=(*prospect.message_ids, entry.message_id.strip("<>")),
-        timeline=(*prospect.timeline, event),
-    )
-    if entry.kind == "acknowledgment":
-        updated = replace(updated, acknowledged_at=prospect.acknowledged_at or now)
-        updated = moved(updated, "acknowledged", now)
-    return updated
 
 
 def dispatch(
@@ -83,7 +74,7 @@ def dispatch(
             continue
         if not entry.raw:
             try:
-                letter = render(entry, prospect, now())
+                letter = render(entry.action, prospect, now())
             except TemplateError as exc:
                 log.error("%s: not sent: %s", entry.key, exc)
                 report.errors.append(f"{entry.key}: {exc}")

@@ -20,7 +20,7 @@ that calls the library, so the rest of the program never catches a foreign excep
         ├── AmbiguousSendError  the server may have accepted it (timeout after DATA)
         └── PermanentSendError  5xx: recorded, never retried
 
-``cli.run_command`` is the one place that maps these to messages and exit codes.
+``cli.main`` is the one place that maps these to messages and exit codes.
 """
 
 from __future__ import annotations

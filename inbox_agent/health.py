@@ -5,16 +5,15 @@ problems found, one line each.
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from inbox_agent.config import Settings
-from inbox_agent.courier import SmtpCourier
-from inbox_agent.cycle import Renderer, connect
 from inbox_agent.exceptions import InboxAgentError
-from inbox_agent.outbox import OutboxEntry
-from inbox_agent.prospect import Prospect
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.runner import SENT, connect, renderer
+from inbox_agent.sending.actions import Acknowledge
+from inbox_agent.smtp import SmtpCourier
 
 
 def _templates(settings: Settings) -> None:
@@ -22,10 +21,7 @@ def _templates(settings: Settings) -> None:
         id=1, email="jane@example.org", created_at=datetime.now(UTC), name="Jane",
         surname="Doe", subject="Question about your widgets", question="Do you ship to Cape Town?",
     )  # fmt: skip
-    now = datetime.now(UTC)
-    Renderer(settings).render(
-        OutboxEntry("1:ack", "acknowledgment", 1, sample.email, now), sample, now
-    )
+    renderer(settings).render(Acknowledge(sample.id, sample.email), sample, datetime.now(UTC))
 
 
 def run_checks(settings: Settings, echo: Callable[[str], None]) -> list[str]:
@@ -39,7 +35,7 @@ def run_checks(settings: Settings, echo: Callable[[str], None]) -> list[str]:
     try:
         with connect(settings) as mailbox:
             state = mailbox.select(settings.mailbox.inbox)
-            sent = mailbox.special_folder(b"\\Sent", settings.mailbox.sent)
+            sent = mailbox.special_folder(SENT, settings.mailbox.sent)
             idle = mailbox.has_idle()
             echo(
                 f"imap: {settings.mailbox.host}:{settings.mailbox.port}: logged in; "
@@ -48,14 +44,9 @@ def run_checks(settings: Settings, echo: Callable[[str], None]) -> list[str]:
             )
     except InboxAgentError as exc:
         problems.append(f"imap: {exc}")
-    courier = SmtpCourier(settings.smtp)
     try:
-        client = courier._connect()
-        try:
-            client.ehlo_or_helo_if_needed()
-        finally:
-            client.quit()
+        SmtpCourier(settings.smtp).check()
         echo(f"smtp: {settings.smtp.host}:{settings.smtp.port}: ok")
-    except (InboxAgentError, OSError, smtplib.SMTPException) as exc:
+    except InboxAgentError as exc:
         problems.append(f"smtp: {settings.smtp.host}:{settings.smtp.port}: {exc}")
     return problems

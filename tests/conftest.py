@@ -11,13 +11,17 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from inbox_agent.config import Settings, load_settings
+from inbox_agent.store import Store
 from tests.harness import Dovecot, MailboxUser, SmtpReceiver, require_dovecot
 from tests.harness.dovecot import in_ci
 
+ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data" / "corpus"
 _DOVECOT_FIXTURES = frozenset({"dovecot", "mailbox_user"})
 _user_numbers = itertools.count(1)
@@ -27,6 +31,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _DOVECOT_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dovecot)
+
+
+class Clock:
+    """A clock the test moves: pass it where ``now`` is injected."""
+
+    def __init__(self, t: datetime | None = None) -> None:
+        self.t = t or datetime(2026, 11, 20, 9, 0, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **delta: float) -> datetime:
+        self.t += timedelta(**delta)
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The shipped rules.toml (the same file ``inbox-agent init`` writes)."""
+    return load_settings(ROOT / "rules.toml")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A journal store in a fresh folder."""
+    with Store.open(tmp_path / "prospects.json") as opened:
+        yield opened
+
+
+@pytest.fixture(params=["memory", "journal"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each test runs twice: on the in-memory twin and on the journal store."""
+    opened = Store.memory() if request.param == "memory" else Store.open(tmp_path / "p.json")
+    with opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from inbox_agent.mailbox import Fetched, FolderState
+from inbox_agent.imap import Fetched, FolderState
 
 
 @dataclass

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from inbox_agent.assignment import AssignmentRule, choose_agent, parse_assignment_rules
-from inbox_agent.config import Agent
+from inbox_agent.records.assignment import (
+    Agent,
+    AssignmentRule,
+    choose_agent,
+    parse_assignment_rules,
+)
 
 A, B, C = "a@x.example", "b@x.example", "c@x.example"
 AGENTS = (Agent("Ann", A), Agent("Ben", B, away=True), Agent("Cat", C))

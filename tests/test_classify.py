@@ -7,8 +7,8 @@ from email.header import Header
 
 import pytest
 
-from inbox_agent.classify import DETECTORS, ClassifyPolicy, Verdict, classify
-from inbox_agent.message import Message, parse_message
+from inbox_agent.mail.classify import DETECTORS, ClassifyPolicy, Verdict, classify
+from inbox_agent.mail.message import Message, parse_message
 
 POLICY = ClassifyPolicy(
     own_addresses=frozenset({"sales@acme.example", "info@acme.example"}),

@@ -8,17 +8,16 @@ import unicodedata
 
 import pytest
 
-from inbox_agent import commands
-from inbox_agent.commands import (
+from inbox_agent.mail.message import Message, parse_message
+from inbox_agent.records import commands
+from inbox_agent.records.commands import Command, parse_commands
+from inbox_agent.records.trust import (
     NO_AUTHSERV_ID,
-    Command,
     TrustPolicy,
     internal_only,
     parse_authentication_results,
-    parse_commands,
     trusted_sender,
 )
-from inbox_agent.message import Message, parse_message
 
 STAFF = frozenset({"bob@example.com", "Alice@Example.com", "owner@example.com"})
 OWN = frozenset({"sales@example.com"})

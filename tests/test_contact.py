@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox_agent.contact import Contact, extract_contact, form_fields, fresh_text, sanitize
-from inbox_agent.message import Address, Message, parse_message
+from inbox_agent.mail.contact import Contact, extract_contact, form_fields, fresh_text, sanitize
+from inbox_agent.mail.message import Address, Message, parse_message
 from tests.mailgen import inquiry
 
 OWN = frozenset({"sales@shop.example"})

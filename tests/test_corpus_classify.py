@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent.classify import KINDS, ClassifyPolicy, classify
 from inbox_agent.exceptions import ParseError
-from inbox_agent.message import Message, parse_message
+from inbox_agent.mail.classify import KINDS, ClassifyPolicy, classify
+from inbox_agent.mail.message import Message, parse_message
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 POLICY = ClassifyPolicy(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent import outbox
 from inbox_agent.config import Settings, load_settings
-from inbox_agent.cycle import Agent
 from inbox_agent.exceptions import AmbiguousSendError, PermanentSendError, TemporarySendError
+from inbox_agent.runner import Runner
+from inbox_agent.sending import outbox
 from inbox_agent.store import Store
 from tests import mailgen
 from tests.fakes import FakeCourier, FakeMailbox
@@ -46,8 +46,8 @@ def acks(courier: FakeCourier) -> list[tuple[str, tuple[str, ...], bytes]]:
     return [m for m in courier.sent if b"Auto-Submitted: auto-replied" in m[2]]
 
 
-def make(settings: Settings, store: Store, courier: FakeCourier, clock: Clock) -> Agent:
-    return Agent(settings, store, courier=courier, now=clock)
+def make(settings: Settings, store: Store, courier: FakeCourier, clock: Clock) -> Runner:
+    return Runner(settings, store, courier=courier, now=clock)
 
 
 def test_one_acknowledgment_per_inquiry_none_to_robots(settings: Settings, store: Store) -> None:
@@ -147,7 +147,7 @@ def test_backlog_is_recorded_but_not_answered_days_late(settings: Settings, stor
     box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
     box.add(mailgen.inquiry())
     clock.t += timedelta(days=10)
-    from inbox_agent.mailbox import Fetched
+    from inbox_agent.imap import Fetched
 
     old = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     box.fetch = lambda uids: [Fetched(u, box.messages[u], 1, arrived=old) for u in uids]  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from inbox_agent import demo
+from inbox_agent.demo import practice
 from inbox_agent.exceptions import InboxAgentError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,10 +131,10 @@ def test_a_mailbox_that_fails_to_start_is_one_clear_error(
     def broken(*args: object) -> list[str]:
         return [sys.executable, "-c", "import sys; sys.exit('pymap: cannot start here')"]
 
-    monkeypatch.setattr(demo, "pymap_command", broken)
+    monkeypatch.setattr(practice, "pymap_command", broken)
     with (
         pytest.raises(InboxAgentError, match="did not start: pymap: cannot start here"),
-        demo.PracticeMailbox(tmp_path, "sales@demo.test", "pw"),
+        practice.PracticeMailbox(tmp_path, "sales@demo.test", "pw"),
     ):
         pass
 
@@ -144,12 +145,12 @@ def test_a_mailbox_that_never_listens_is_stopped(
     def silent(*args: object) -> list[str]:
         return [sys.executable, "-c", "import time; time.sleep(60)"]
 
-    monkeypatch.setattr(demo, "pymap_command", silent)
-    monkeypatch.setattr(demo, "START_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(practice, "pymap_command", silent)
+    monkeypatch.setattr(practice, "START_TIMEOUT_S", 0.5)
     before = {p.pid for p in psutil.Process().children()}
     with (
         pytest.raises(InboxAgentError, match="did not open port"),
-        demo.PracticeMailbox(tmp_path, "sales@demo.test", "pw"),
+        practice.PracticeMailbox(tmp_path, "sales@demo.test", "pw"),
     ):
         pass
     left = [p for p in psutil.Process().children() if p.pid not in before]

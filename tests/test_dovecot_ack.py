@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import Settings, load_settings
-from inbox_agent.cycle import Agent
+from inbox_agent.runner import Runner
 from inbox_agent.store import Store
 from tests import mailgen
 from tests.conftest import CORPUS
@@ -67,7 +67,7 @@ def test_round_trip_threaded_with_copy_in_sent(
     )
     dovecot.append(mailbox_user.user, "INBOX", inquiry)
     with Store.open(settings.store.path) as store:
-        report = Agent(settings, store).cycle()
+        report = Runner(settings, store).cycle()
         [record] = store.prospects()
     assert report.dispatch.sent == [f"{record.id}:ack", f"{record.id}:notify"]
     with dovecot.client(prospect) as client:
@@ -97,7 +97,7 @@ def test_no_acknowledgment_to_any_robot_in_the_corpus(
     with dovecot.client(mailbox_user.user) as client:
         for path in robots:
             client.append("INBOX", path.read_bytes())
-    with Store.open(settings.store.path) as store, Agent(settings, store) as agent:
+    with Store.open(settings.store.path) as store, Runner(settings, store) as agent:
         report = agent.cycle()  # a batch this big is read by worker processes
         assert report.poll.fetched == len(robots)
         assert store.prospects() == [] and store.outbox() == []
@@ -136,7 +136,7 @@ def test_smtp_outage_loses_nothing(
     clock = Clock()
     smtp_server.refuse("temporary")
     with Store.open(settings.store.path) as store:
-        agent = Agent(settings, store, now=clock)
+        agent = Runner(settings, store, now=clock)
         assert agent.cycle().dispatch.sent == []
         for _ in range(12):  # an hour of refusals, in five-minute steps
             clock.t += timedelta(minutes=5)
@@ -158,11 +158,11 @@ def test_smtp_down_then_back(
     clock = Clock()
     smtp_server.stop()
     with Store.open(settings.store.path) as store:
-        assert Agent(settings, store, now=clock).cycle().dispatch.unavailable
+        assert Runner(settings, store, now=clock).cycle().dispatch.unavailable
         smtp_server.start()  # back, on a new port (the receiver picks a free one)
         back = replace(settings, smtp=replace(settings.smtp, port=smtp_server.port))
         clock.t += timedelta(minutes=1)
-        assert "1:ack" in Agent(back, store, now=clock).cycle().dispatch.sent
+        assert "1:ack" in Runner(back, store, now=clock).cycle().dispatch.sent
     assert len(acks(smtp_server.received)) == 1
 
 
@@ -173,7 +173,7 @@ def test_ambiguous_failure_resends_same_message_id(
     clock = Clock()
     smtp_server.ambiguous(1)
     with Store.open(settings.store.path) as store:
-        agent = Agent(settings, store, now=clock)
+        agent = Runner(settings, store, now=clock)
         assert agent.cycle().dispatch.retrying == ["1:ack"]
         clock.t += timedelta(minutes=1)
         assert agent.cycle().dispatch.sent == ["1:ack"]

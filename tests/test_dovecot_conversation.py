@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import Settings, load_settings
-from inbox_agent.cycle import Agent
-from inbox_agent.prospect import Event, Prospect
+from inbox_agent.records.prospect import Event, Prospect
+from inbox_agent.runner import Runner
 from inbox_agent.store import Store
 from tests import mailgen
 from tests.harness import Dovecot, MailboxUser, Received, SmtpReceiver
@@ -40,7 +40,7 @@ class World:
     def __init__(self, dovecot: Dovecot, user: MailboxUser, smtp: SmtpReceiver, settings: Settings):
         self.dovecot, self.user, self.smtp, self.settings = dovecot, user, smtp, settings
         self.store = Store.open(settings.store.path)
-        self.agent = Agent(settings, self.store)
+        self.agent = Runner(settings, self.store)
 
     @property
     def sales(self) -> str:
@@ -333,5 +333,6 @@ def test_strangers_command_changes_nothing_and_mails_no_one(steered: World) -> N
     assert world.record() == before
     assert len(world.smtp.received) == sent_before
     assert [p.email for p in world.store.prospects()] == [JANE]
-    [logged] = [m for m in world.store.messages() if m.kind == "command_refused"]
-    assert "eve@example.net is not an agent or owner" in logged.reason
+    [logged] = [m for m in world.store.messages() if m.reason.startswith("eve@")]
+    assert logged.kind == "inquiry" and logged.prospect_id is None
+    assert logged.reason == "eve@example.net is not an agent or owner"

@@ -9,9 +9,11 @@ import pytest
 
 from inbox_agent.config import load_settings
 from inbox_agent.exceptions import MailboxConnectionError
-from inbox_agent.ingest import poll_folder
-from inbox_agent.intake import Rules
+from inbox_agent.plan.inbound import InboundRules
+from inbox_agent.poller import Folder, PollReport, poll_folder
+from inbox_agent.runner import inbound_rules
 from inbox_agent.store import Store
+from inbox_agent.workers import ReaderPool
 from tests import mailgen
 from tests.fakes import FakeMailbox
 
@@ -20,21 +22,18 @@ NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def rules() -> Rules:
-    return Rules.from_settings(load_settings(ROOT / "rules.toml"))
+def rules() -> InboundRules:
+    return inbound_rules(load_settings(ROOT / "rules.toml"))
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store.open(tmp_path / "p.json") as s:
-        yield s  # type: ignore[misc]
+def poll(box: FakeMailbox, store: Store, rules: InboundRules, batch: int = 3) -> PollReport:
+    reader = ReaderPool(rules.reading, workers=1)
+    return poll_folder(
+        box, store, rules, Folder("INBOX"), now=lambda: NOW, reader=reader, batch_size=batch
+    )
 
 
-def poll(box: FakeMailbox, store: Store, rules: Rules, batch: int = 3):  # type: ignore[no-untyped-def]
-    return poll_folder(box, store, rules, "INBOX", now=lambda: NOW, batch_size=batch)
-
-
-def test_each_kind_is_recorded_once(store: Store, rules: Rules) -> None:
+def test_each_kind_is_recorded_once(store: Store, rules: InboundRules) -> None:
     box = FakeMailbox()
     for raw in (
         mailgen.inquiry(),
@@ -56,16 +55,17 @@ def test_each_kind_is_recorded_once(store: Store, rules: Rules) -> None:
     assert again.fetched == 0 and len(store.prospects()) == 2
 
 
-def test_second_inquiry_joins_the_open_record(store: Store, rules: Rules) -> None:
+def test_second_inquiry_joins_the_open_record(store: Store, rules: InboundRules) -> None:
     box = FakeMailbox()
     box.add(mailgen.inquiry())
     box.add(mailgen.inquiry(subject="One more thing", body="Also, do you sell red ones?"))
     poll(box, store, rules)
     [record] = store.prospects()
-    assert len(record.timeline) == 2 and len(record.message_ids) == 2
+    assert [e.kind for e in record.timeline if e.direction == "in"] == ["inquiry", "prospect_reply"]
+    assert len(record.message_ids) == 2
 
 
-def test_uidvalidity_change_resyncs_without_duplicates(store: Store, rules: Rules) -> None:
+def test_uidvalidity_change_resyncs_without_duplicates(store: Store, rules: InboundRules) -> None:
     box = FakeMailbox()
     for i in range(5):
         box.add(mailgen.inquiry(sender=f"p{i}@example.org"))
@@ -78,7 +78,9 @@ def test_uidvalidity_change_resyncs_without_duplicates(store: Store, rules: Rule
     assert store.checkpoint("INBOX") is not None and store.checkpoint("INBOX").uidvalidity == 2  # type: ignore[union-attr]
 
 
-def test_dropped_connection_mid_poll_keeps_committed_batches(store: Store, rules: Rules) -> None:
+def test_dropped_connection_mid_poll_keeps_committed_batches(
+    store: Store, rules: InboundRules
+) -> None:
     box = FakeMailbox(fail_fetch_after=1)
     for i in range(7):
         box.add(mailgen.inquiry(sender=f"p{i}@example.org"))
@@ -91,18 +93,18 @@ def test_dropped_connection_mid_poll_keeps_committed_batches(store: Store, rules
 
 
 def test_poison_message_never_blocks(
-    store: Store, rules: Rules, monkeypatch: pytest.MonkeyPatch
+    store: Store, rules: InboundRules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import inbox_agent.intake as intake
+    import inbox_agent.mail.reading as reading
 
-    real = intake.classify
+    real = reading.classify
 
     def breaks_on_poison(msg, policy, **kw):  # type: ignore[no-untyped-def]
         if "poison" in msg.subject:
             raise ValueError("detector bug")
         return real(msg, policy, **kw)
 
-    monkeypatch.setattr(intake, "classify", breaks_on_poison)
+    monkeypatch.setattr(reading, "classify", breaks_on_poison)
     box = FakeMailbox()
     box.add(mailgen.inquiry(subject="poison"))
     box.add(mailgen.inquiry(sender="ok@example.org"))
@@ -112,7 +114,7 @@ def test_poison_message_never_blocks(
     assert [p.email for p in store.prospects()] == ["ok@example.org"]
 
 
-def test_returning_customer_gets_a_new_linked_record(store: Store, rules: Rules) -> None:
+def test_returning_customer_gets_a_new_linked_record(store: Store, rules: InboundRules) -> None:
     from dataclasses import replace
 
     box = FakeMailbox()
@@ -128,28 +130,33 @@ def test_returning_customer_gets_a_new_linked_record(store: Store, rules: Rules)
     assert new.previous_id == old.id and new.stage == "prospect" and new.status == "new"
 
 
-def test_worker_processes_read_a_big_batch_like_one_process(store: Store, rules: Rules) -> None:
-    from inbox_agent.reader import PARALLEL_FROM, Reader
+def test_worker_processes_read_a_big_batch_like_one_process(
+    store: Store, rules: InboundRules
+) -> None:
+    from inbox_agent.workers import PARALLEL_FROM, ReaderPool
 
     box = FakeMailbox()
     raws = [mailgen.inquiry(sender=f"p{i}@example.org") for i in range(PARALLEL_FROM + 4)]
     raws += [mailgen.bounce(), mailgen.no_headers(), mailgen.form_notification()]
     for raw in raws:
         box.add(raw)
-    with Reader(rules, workers=2) as reader:
+    with ReaderPool(rules.reading, workers=2) as reader:
         parallel = reader.read(box.fetch(sorted(box.messages)))
         assert reader._pool is not None  # really went through the workers
-    inline = Reader(rules, workers=1).read(box.fetch(sorted(box.messages)))
+    inline = ReaderPool(rules.reading, workers=1).read(box.fetch(sorted(box.messages)))
     assert [type(r).__name__ for r in parallel] == [type(r).__name__ for r in inline]
     assert [getattr(r, "kind", None) for r in parallel] == [
         getattr(r, "kind", None) for r in inline
     ]
-    report = poll_folder(box, store, rules, "INBOX", now=lambda: NOW, batch_size=100,
-                         reader=Reader(rules, workers=2))  # fmt: skip
+    with ReaderPool(rules.reading, workers=2) as pool:
+        report = poll_folder(box, store, rules, Folder("INBOX"), now=lambda: NOW,
+                             reader=pool, batch_size=100)  # fmt: skip
     assert report.quarantined == 1 and len(store.prospects()) == PARALLEL_FROM + 5
 
 
-def test_a_form_leads_subject_is_the_forms_not_the_robots(store: Store, rules: Rules) -> None:
+def test_a_form_leads_subject_is_the_forms_not_the_robots(
+    store: Store, rules: InboundRules
+) -> None:
     box = FakeMailbox()
     box.add(mailgen.form_notification())  # subject "[Acme Widgets] Pricing"; form field "Subject"
     poll(box, store, rules)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.exceptions import TemplateError
-from inbox_agent.letters import Identity, Templates, build, clean_header, reply_subject
-from inbox_agent.prospect import Prospect
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.sending.letters import Identity, Templates, build, clean_header, reply_subject
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inbox_agent.exceptions import ParseError
-from inbox_agent.message import parse_message
+from inbox_agent.mail.message import parse_message
 
 
 def test_encoded_word_cannot_smuggle_an_address() -> None:

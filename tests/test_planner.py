@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from inbox_agent import outbox
-from inbox_agent.outbox import OutboxEntry
-from inbox_agent.planner import AckPolicy, plan_acknowledgment
-from inbox_agent.prospect import Prospect
+from inbox_agent.plan.guards import AckPolicy, plan_acknowledgment
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.sending import actions, outbox
+from inbox_agent.sending.actions import Acknowledge, Confirm, Notify, NotifyReason
+from inbox_agent.sending.outbox import OutboxEntry
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 P = Prospect(id=3, email="jane@example.org", created_at=NOW)
@@ -40,7 +41,7 @@ def test_guards() -> None:
 
 
 def test_outbox_backoff_covers_an_hour_outage() -> None:
-    entry = OutboxEntry("3:ack", "acknowledgment", 3, "jane@example.org", NOW)
+    entry = OutboxEntry(Acknowledge(3, "jane@example.org"), NOW)
     t = NOW
     for _ in range(20):
         entry = outbox.retry_later(entry, t, "451 try later")
@@ -53,5 +54,23 @@ def test_outbox_backoff_covers_an_hour_outage() -> None:
 
 def test_outbox_roundtrip_keeps_bytes() -> None:
     raw = bytes(range(256))
-    entry = outbox.rendered(OutboxEntry("k", "acknowledgment", 1, "a@b.c", NOW), "<m@x>", raw)
+    entry = outbox.rendered(OutboxEntry(Acknowledge(1, "a@b.c"), NOW), "<m@x>", raw)
     assert outbox.from_dict(outbox.to_dict(entry)) == entry
+
+
+def test_every_action_keeps_its_type_and_key_through_the_store() -> None:
+    every = [
+        Acknowledge(1, "jane@example.org"),
+        Notify(1, "alice@example.com", NotifyReason.NEW_PROSPECT, "Do you ship?"),
+        Notify(1, "alice@example.com", NotifyReason.REPLIED, "Thanks!", "<r1@example.org>"),
+        Confirm(1, "alice@example.com", "<c1@example.com>", ("#note x",), ("line 2: bad",)),
+    ]
+    keys = [a.key for a in every]
+    assert keys[:2] == ["1:ack", "1:notify"]
+    assert keys[2].startswith("1:reply:") and keys[3].startswith("1:confirm:")
+    assert len(set(keys)) == len(keys)
+    for action in every:
+        back = actions.from_dict(actions.to_dict(action))
+        assert back == action and type(back) is type(action) and back.key == action.key
+        entry = OutboxEntry(action, NOW)
+        assert outbox.from_dict(outbox.to_dict(entry)) == entry

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent.htmltext import html_to_text
-from inbox_agent.replies import languages_for, new_text, summary
+from inbox_agent.mail.htmltext import html_to_text
+from inbox_agent.mail.replies import languages_for, new_text, summary
 
 REPLIES = Path(__file__).parent / "data" / "corpus" / "c-replies"
 LOREM = "Fusce bibendum, quam hendrerit sagittis tempor"

@@ -9,10 +9,10 @@ from typing import NamedTuple
 
 import pytest
 
-from inbox_agent.contact import extract_contact
 from inbox_agent.exceptions import Problem
-from inbox_agent.message import Address, Message, parse_message
-from inbox_agent.sources import (
+from inbox_agent.mail.contact import extract_contact
+from inbox_agent.mail.message import Address, Message, parse_message
+from inbox_agent.mail.sources import (
     BODY_CAP,
     InterestRule,
     SourceRule,

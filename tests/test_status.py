@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent import status
-from inbox_agent.prospect import STAGES, STATUSES, Prospect
-from inbox_agent.status import ANY_OPEN, CAUSES, CONDITIONS, Change, Transition, apply
+from inbox_agent.records import status
+from inbox_agent.records.prospect import STAGES, STATUSES, Prospect
+from inbox_agent.records.status import ANY_OPEN, CAUSES, CONDITIONS, Change, Transition, apply
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 P = Prospect(id=7, email="jane@example.org", created_at=NOW - timedelta(days=3))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.exceptions import StoreError, StoreLockedError
-from inbox_agent.prospect import Checkpoint, Event, LoggedMessage, Prospect, Quote
+from inbox_agent.records.prospect import Checkpoint, Event, LoggedMessage, Prospect, Quote
 from inbox_agent.store import Store
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ def test_snapshot_is_a_tinydb_file_after_compaction(tmp_path: Path) -> None:
     with Store.open(path) as store:
         with store.transaction():
             store.save_prospect(prospect("a@x.test"))
-        store._storage.snapshot()  # what compaction does
+        store._db._storage.snapshot()  # what compaction does
     assert (tmp_path / "p.json.journal").stat().st_size == 0
     db = TinyDB(str(path))
     assert db.table("prospects:0").all()[0]["email"] == "a@x.test"
@@ -88,7 +88,7 @@ def test_replaying_journal_over_newer_snapshot_is_harmless(tmp_path: Path) -> No
         with store.transaction():
             store.save_prospect(replace(p, status="call"))
         journal = (tmp_path / "p.json.journal").read_bytes()
-        store._storage.snapshot()
+        store._db._storage.snapshot()
     (tmp_path / "p.json.journal").write_bytes(journal)  # crash between replace and truncate
     with Store.open(path) as store:
         assert [x.status for x in store.prospects()] == ["call"]
@@ -193,7 +193,7 @@ def test_writes_outside_a_transaction_are_refused(tmp_path: Path) -> None:
 
 
 def test_large_tables_are_split_into_shards(tmp_path: Path) -> None:
-    from inbox_agent.store import SHARD
+    from inbox_agent.store.database import SHARD
 
     path = tmp_path / "p.json"
     with Store.open(path) as store, store.transaction():
@@ -202,6 +202,6 @@ def test_large_tables_are_split_into_shards(tmp_path: Path) -> None:
     with Store.open(path) as store:
         assert len(store.prospects()) == SHARD + 5
         assert store.open_prospect_for(f"p{SHARD + 2}@x.test") is not None
-        assert {n for n in store._storage.data if n.startswith("prospects")} == {
+        assert {n for n in store._db.data if n.startswith("prospects")} == {
             "prospects:0", "prospects:1",
         }  # fmt: skip

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from inbox_agent import conversation
-from inbox_agent.commands import parse_commands
-from inbox_agent.config import Agent
-from inbox_agent.message import parse_message
-from inbox_agent.prospect import Event, Prospect
-from inbox_agent.threads import Lookups, Thread, find_thread
+from inbox_agent.mail.message import parse_message
+from inbox_agent.records import conversation
+from inbox_agent.records.assignment import Agent
+from inbox_agent.records.commands import parse_commands
+from inbox_agent.records.prospect import Event, Prospect
+from inbox_agent.records.threads import Lookups, Thread, find_thread
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 JANE = Prospect(id=7, email="jane@example.org", created_at=NOW, message_ids=("inq-1@x", "ia.7@s"))

@@ -1,0 +1,1 @@
+"""What one message is: parsed, classified, its source, interest, person and new text. Pure."""

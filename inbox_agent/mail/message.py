@@ -1,0 +1,282 @@
+"""The project's own view of one mail message, and the parser that makes it from raw bytes.
+
+Vocabulary: an ``Address`` is a display name plus a lower-cased address; a ``Message`` is everything
+the decisions need (addresses, threading ids, the automatic-mail headers, the text body, MIME
+defects) and nothing they do not. Only this module imports ``mailparser``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message as StdMessage
+from typing import Any
+
+import mailparser
+
+from inbox_agent.exceptions import ParseError
+from inbox_agent.mail.htmltext import html_to_text
+
+logging.getLogger("mailparser").setLevel(logging.ERROR)  # it warns once per unhandled MIME part
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_TEXT_CAP = 200_000  # characters of body text kept for the detectors
+
+
+@dataclass(frozen=True)
+class Address:
+    """A mailbox: display name and lower-cased address."""
+
+    name: str
+    email: str
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+    @property
+    def local(self) -> str:
+        return self.email.rpartition("@")[0]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One parsed message. ``headers`` maps lower-case names to all their values."""
+
+    message_id: str
+    subject: str
+    from_: Address | None
+    reply_to: tuple[Address, ...] = ()
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    delivered_to: tuple[str, ...] = ()
+    return_path: str | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    date: datetime | None = None
+    content_type: str = "text/plain"
+    part_types: tuple[str, ...] = ()
+    text: str = ""
+    headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    defects: tuple[str, ...] = ()
+    report: str = ""  # the text of message/delivery-status parts (bounces)
+    calendar: str = ""  # the text of text/calendar parts (meeting invitations and answers)
+    size: int = 0
+    truncated: bool = False
+    content_hash: str = ""
+
+    def header(self, name: str) -> str:
+        """The first value of a header, or ``""``."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
+
+    def header_all(self, name: str) -> tuple[str, ...]:
+        return self.headers.get(name.lower(), ())
+
+    @property
+    def dedupe_key(self) -> str:
+        """Identity that survives a UIDVALIDITY change: Message-ID plus content hash."""
+        return f"{self.message_id}|{self.content_hash}"
+
+
+def _decode(value: Any) -> str:
+    """A header as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
+    text = str(value) if value is not None else ""
+    if any("\udc80" <= c <= "\udcff" for c in text):  # the stdlib's surrogate-escaped bytes
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", "replace")
+    if "=?" in text:
+        with contextlib.suppress(Exception):  # a broken encoded-word stays as it was
+            text = str(make_header(decode_header(text)))
+    return " ".join(text.split())
+
+
+def _addresses(values: Iterable[str]) -> tuple[Address, ...]:
+    """Addresses parsed from the *raw* header; only display names are then decoded, so an
+    encoded-word cannot smuggle in an address (``=?utf-8?q?x=0D=0ABcc=3A_a=40b?= <me@x>``)."""
+    found: list[Address] = []
+    for name, addr in email.utils.getaddresses([str(v) for v in values]):
+        addr = _decode(addr).strip().strip("<>").lower()
+        if "@" in addr and not any(c in addr for c in ' <>,;:"\\'):
+            found.append(Address(name=_decode(name).strip("'\""), email=addr))
+    return tuple(found)
+
+
+def _ids(values: Iterable[str]) -> tuple[str, ...]:
+    ids: list[str] = []
+    for value in values:
+        ids.extend(_MSGID.findall(value))
+    return tuple(dict.fromkeys(ids))
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _headers(msg: StdMessage) -> dict[str, tuple[str, ...]]:
+    headers: dict[str, list[str]] = {}
+    for key, value in msg.raw_items():
+        headers.setdefault(key.lower(), []).append(_decode(value))
+    return {k: tuple(v) for k, v in headers.items()}
+
+
+def _body_text(parsed: Any) -> str:
+    plain = [p for p in (parsed.text_plain or []) if isinstance(p, str)]
+    if plain and any(p.strip() for p in plain):
+        text = "\n".join(plain)
+    else:
+        html = [p for p in (parsed.text_html or []) if isinstance(p, str)]
+        text = "\n".join(html_to_text(h) for h in html)
+    return text
+
+
+def _std_text(std: StdMessage) -> str:
+    """Body text straight from the stdlib tree, for mail that mail-parser cannot read."""
+    plain: list[str] = []
+    html: list[str] = []
+    for part in std.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            decoded = payload.decode(charset, errors="replace")
+        except LookupError:
+            decoded = payload.decode("utf-8", errors="replace")
+        (html if part.get_content_subtype() == "html" else plain).append(decoded)
+    if any(p.strip() for p in plain):
+        return "\n".join(plain)
+    return "\n".join(html_to_text(h) for h in html)
+
+
+def _report_text(std: StdMessage) -> str:
+    """The delivery-status blocks of a bounce, as header-style text."""
+    blocks: list[str] = []
+    for part in std.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            blocks.extend(str(p) for p in payload)
+        elif isinstance(payload, str):
+            blocks.append(payload)
+    return "\n".join(blocks)[:_TEXT_CAP]
+
+
+def _calendar_text(parts: list[StdMessage]) -> str:
+    found: list[str] = []
+    for part in parts:
+        if part.get_content_type() == "text/calendar":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    return "\n".join(found)[:_TEXT_CAP]
+
+
+def _clean(raw: bytes) -> bytes:
+    """Drop a UTF-8 byte-order mark and an mbox ``From `` separator line."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    if raw.startswith(b"From ") and not raw.startswith(b"From: "):
+        raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
+    return raw
+
+
+def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
+    """Parse raw RFC 5322 bytes. Raises ``ParseError`` when nothing usable can be read.
+
+    mail-parser does the work; where it fails on broken MIME, the stdlib parser's tree is used
+    instead and ``MailParserFailed`` is added to the defects, so a bounce with a broken body is
+    still recognised as a bounce rather than quarantined.
+    """
+    digest = hashlib.sha256(raw).hexdigest()
+    size = len(raw)
+    raw = _clean(raw)
+    if not raw.strip():
+        raise ParseError("empty message")
+    fallback = False
+    try:
+        parsed = mailparser.parse_from_bytes(raw)
+        std: StdMessage = parsed.message
+        text = "" if truncated else _body_text(parsed)
+    except Exception:
+        fallback = True
+        try:
+            std = email.message_from_bytes(raw)
+            text = "" if truncated else _std_text(std)
+        except Exception as exc:
+            raise ParseError(f"unparseable message: {type(exc).__name__}") from exc
+    try:
+        headers = _headers(std)
+    except Exception as exc:
+        raise ParseError(f"unreadable headers: {type(exc).__name__}") from exc
+    if not headers or not any(h in headers for h in ("from", "sender", "return-path", "to")):
+        raise ParseError("no headers: no From, Sender, Return-Path or To")
+
+    def first(name: str) -> str:
+        values = headers.get(name)
+        return values[0] if values else ""
+
+    raw_items = [(k.lower(), str(v)) for k, v in std.raw_items()]
+
+    def addresses(name: str) -> tuple[Address, ...]:
+        return _addresses(v for k, v in raw_items if k == name)
+
+    from_ = addresses("from")
+    return_path: str | None = None
+    if "return-path" in headers:
+        return_path = first("return-path").strip().strip("<>").strip().lower()
+    ids = _ids(headers.get("message-id", ()))
+    try:
+        parts = list(std.walk())
+        part_types = tuple(p.get_content_type() for p in parts)
+        report = _report_text(std) if "message/delivery-status" in part_types else ""
+        calendar = _calendar_text(parts) if "text/calendar" in part_types else ""
+        found = {type(d).__name__ for p in parts for d in p.defects}
+    except Exception as exc:
+        raise ParseError(f"unreadable MIME structure: {type(exc).__name__}") from exc
+    if fallback:
+        found.add("MailParserFailed")
+    defects = tuple(sorted(found))
+    return Message(
+        message_id=ids[0] if ids else f"sha256-{digest[:32]}@no-message-id",
+        subject=_decode(first("subject")),
+        from_=from_[0] if from_ else None,
+        reply_to=addresses("reply-to"),
+        to=addresses("to"),
+        cc=addresses("cc"),
+        delivered_to=tuple(a.email for a in addresses("delivered-to")),
+        return_path=return_path,
+        in_reply_to=_ids(headers.get("in-reply-to", ())),
+        references=_ids(headers.get("references", ())),
+        date=_date(first("date")),
+        content_type=std.get_content_type(),
+        part_types=part_types,
+        text=text.replace("\r\n", "\n")[:_TEXT_CAP],
+        headers=headers,
+        defects=defects,
+        report=report,
+        calendar=calendar,
+        size=size,
+        truncated=truncated,
+        content_hash=digest,
+    )

@@ -1,0 +1,304 @@
+"""Where an inquiry came from (its *source*) and what it is about (its *interest*), from rules.
+
+Vocabulary:
+
+- A *source* is the point of origin of an inquiry: ``website``, ``facebook``, ``referral``, …;
+  ``email`` (a person writing in directly) is the default when no rule fires.
+- A *robot* source is mail a machine sends on a person's behalf (form plugins, ad platforms): the
+  person is in the body or in Reply-To, never in From. ``contact.extract_contact`` needs to know.
+- A ``SourceRule`` is one ``[[sources]]`` table of rules.toml. Its *conditions* are the keys it
+  gives: ``from``, ``to`` (To, Cc and Delivered-To), ``reply_to`` (lists of shell-style globs on the
+  addresses, case-insensitive), ``subject``, ``body`` (lists of regular expressions, searched) and
+  each entry of ``headers`` (a regex per header name). A condition holds when any of its patterns
+  matches. ``match = "any"`` (the default) fires on the first condition that holds; ``"all"`` only
+  when every condition given holds. Rules are tried in order; the first that fires wins, and
+  several rules may share a name.
+- An *interest* is what the person wants: ``quote``, ``technical_assistance``, …, with
+  ``product_information`` the default. An ``InterestRule`` is a list of keywords, matched
+  case-insensitively and accent-insensitively as whole words in the subject and body; a keyword
+  ending in ``*`` matches any word it begins, and spaces inside one match any white space.
+
+Everything is compiled once, when the rules are parsed. The body is searched only by rules that
+have body patterns, and only its first ``BODY_CAP`` characters.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inbox_agent.exceptions import Problem
+from inbox_agent.mail.message import Message
+from inbox_agent.problems import Problems
+
+BODY_CAP = 20_000  # characters of body text the rules look at
+SOURCE_KEYS = ("name", "robot", "from", "to", "reply_to", "subject", "headers", "body", "match")
+INTEREST_KEYS = ("name", "keywords")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A shell-style pattern on an e-mail address, kept with its text for the reason."""
+
+    text: str
+    regex: re.Pattern[str]
+
+    def matches(self, addresses: Sequence[str]) -> bool:
+        return any(self.regex.match(a) for a in addresses)
+
+
+@dataclass(frozen=True)
+class SourceRule:
+    name: str
+    robot: bool
+    from_: tuple[Glob, ...] = ()
+    to: tuple[Glob, ...] = ()
+    reply_to: tuple[Glob, ...] = ()
+    subject: tuple[re.Pattern[str], ...] = ()
+    headers: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (lower-case header name, regex)
+    body: tuple[re.Pattern[str], ...] = ()
+    match: str = "any"  # "any" | "all"
+
+
+@dataclass(frozen=True)
+class InterestRule:
+    name: str
+    keywords: re.Pattern[str]  # one alternation of every keyword, on accent-folded text
+
+
+@dataclass(frozen=True)
+class SourceMatch:
+    name: str
+    robot: bool
+    reason: str  # e.g. "from matches wordpress@*"
+
+
+# ---------------------------------------------------------------- parsing rules.toml
+
+
+def _strings(item: dict[str, Any], key: str, where: str, out: Problems) -> list[tuple[str, str]]:
+    """The list at ``item[key]`` as (location, text) pairs; problems for anything else."""
+    value = item.get(key, [])
+    if not isinstance(value, list):
+        out.add(f"{where}.{key}", f'must be a list of strings, e.g. {key} = ["…"]')
+        return []
+    found: list[tuple[str, str]] = []
+    for i, text in enumerate(value):
+        if not isinstance(text, str) or not text.strip():
+            out.add(f"{where}.{key}[{i}]", "must be a non-empty string")
+        else:
+            found.append((f"{where}.{key}[{i}]", text))
+    return found
+
+
+def _regex(text: str, at: str, out: Problems) -> re.Pattern[str] | None:
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        out.add(at, f"not a valid regular expression: {exc}")
+        return None
+
+
+def _globs(item: dict[str, Any], key: str, where: str, out: Problems) -> tuple[Glob, ...]:
+    found: list[Glob] = []
+    for at, text in _strings(item, key, where, out):
+        pattern = _regex(fnmatch.translate(text.strip().lower()), at, out)
+        if pattern is not None:
+            found.append(Glob(text.strip(), pattern))
+    return tuple(found)
+
+
+def _regexes(
+    item: dict[str, Any], key: str, where: str, out: Problems
+) -> tuple[re.Pattern[str], ...]:
+    compiled = (_regex(text, at, out) for at, text in _strings(item, key, where, out))
+    return tuple(p for p in compiled if p is not None)
+
+
+def _headers(
+    item: dict[str, Any], where: str, out: Problems
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    value = item.get("headers", {})
+    if not isinstance(value, dict):
+        out.add(f"{where}.headers", 'must be a table of header name = "regex"')
+        return ()
+    found: list[tuple[str, re.Pattern[str]]] = []
+    for name, text in value.items():
+        at = f"{where}.headers.{name}"
+        if not _HEADER_NAME.match(name):
+            out.add(at, "not a valid header name")
+        elif not isinstance(text, str) or not text:
+            out.add(at, "must be a non-empty string (a regular expression)")
+        elif (pattern := _regex(text, at, out)) is not None:
+            found.append((name.lower(), pattern))
+    return tuple(found)
+
+
+def _name(item: dict[str, Any], where: str, out: Problems) -> str:
+    name = item.get("name")
+    if name is None:
+        out.add(f"{where}.name", "is required")
+    elif not isinstance(name, str) or not _NAME.match(name):
+        out.add(f"{where}.name", "must be a short name of letters, digits, _ or - (e.g. website)")
+    else:
+        return name
+    return ""
+
+
+def _source_rule(item: dict[str, Any], where: str, out: Problems) -> SourceRule | None:
+    before = len(out.items)
+    for key in item:
+        if key not in SOURCE_KEYS:
+            out.unknown(f"{where}.{key}", key, SOURCE_KEYS)
+    name = _name(item, where, out)
+    robot = item.get("robot", False)
+    if not isinstance(robot, bool):
+        out.add(f"{where}.robot", "must be true or false")
+    match = item.get("match", "any")
+    if match not in ("any", "all"):
+        out.add(f"{where}.match", 'must be "any" or "all"')
+    rule = SourceRule(
+        name=name,
+        robot=robot is True,
+        from_=_globs(item, "from", where, out),
+        to=_globs(item, "to", where, out),
+        reply_to=_globs(item, "reply_to", where, out),
+        subject=_regexes(item, "subject", where, out),
+        headers=_headers(item, where, out),
+        body=_regexes(item, "body", where, out),
+        match=str(match),
+    )
+    if len(out.items) > before:
+        return None
+    if not any((rule.from_, rule.to, rule.reply_to, rule.subject, rule.headers, rule.body)):
+        out.add(where, "has no conditions: give from, to, reply_to, subject, headers or body")
+        return None
+    return rule
+
+
+def _tables(raw: object, section: str, out: Problems) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, table) for each table of the list, reporting whatever else it holds."""
+    if not isinstance(raw, list):
+        out.add(section, f"must be a list of tables ([[{section}]])")
+        return
+    for i, item in enumerate(raw):
+        if isinstance(item, dict):
+            yield f"{section}[{i}]", item
+        else:
+            out.add(f"{section}[{i}]", "must be a table")
+
+
+def parse_source_rules(raw: object, file: str) -> tuple[tuple[SourceRule, ...], list[Problem]]:
+    """The ``[[sources]]`` list, validated; every problem is reported, none raised."""
+    out = Problems(file)
+    rules = (_source_rule(item, where, out) for where, item in _tables(raw, "sources", out))
+    return tuple(r for r in rules if r is not None), out.items
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: ``Cotización`` → ``cotizacion``."""
+    if text.isascii():
+        return text.lower()
+    text = text.replace("\u2019", "'")  # U+2019, the apostrophe mail clients type
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
+
+
+def _keyword(text: str) -> str:
+    word = fold(" ".join(text.split()))
+    prefix = word.endswith("*")
+    body = r"\s+".join(re.escape(part) for part in word.rstrip("*").split(" "))
+    return body + (r"\w*" if prefix else "")
+
+
+def parse_interest_rules(raw: object, file: str) -> tuple[tuple[InterestRule, ...], list[Problem]]:
+    """The ``[[interests]]`` list, validated; every problem is reported, none raised."""
+    out = Problems(file)
+    rules: list[InterestRule] = []
+    for where, item in _tables(raw, "interests", out):
+        before = len(out.items)
+        for key in item:
+            if key not in INTEREST_KEYS:
+                out.unknown(f"{where}.{key}", key, INTEREST_KEYS)
+        name = _name(item, where, out)
+        words = [_keyword(t) for _, t in _strings(item, "keywords", where, out) if t.strip("* ")]
+        if "keywords" not in item or (not words and len(out.items) == before):
+            out.add(f"{where}.keywords", "give at least one keyword")
+        if len(out.items) == before:
+            alternation = "|".join(sorted(set(words), key=len, reverse=True))
+            pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+            rules.append(InterestRule(name, pattern))
+    return tuple(rules), out.items
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _show(pattern: re.Pattern[str]) -> str:
+    text = " ".join(pattern.pattern.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _conditions(rule: SourceRule, msg: Message, body: str) -> Iterator[tuple[str, bool]]:
+    """(reason, holds) for each condition of the rule, cheapest first, computed lazily."""
+    sender = (msg.from_.email,) if msg.from_ else ()
+    recipients = (*(a.email for a in (*msg.to, *msg.cc)), *msg.delivered_to)
+    replies = tuple(a.email for a in msg.reply_to)
+    for label, globs, addresses in (
+        ("from", rule.from_, sender),
+        ("to", rule.to, recipients),
+        ("reply_to", rule.reply_to, replies),
+    ):
+        if globs:
+            hit = next((g for g in globs if g.matches(addresses)), None)
+            yield (f"{label} matches {hit.text}" if hit else label), hit is not None
+    if rule.subject:
+        found = next((p for p in rule.subject if p.search(msg.subject)), None)
+        yield (f"subject matches {_show(found)}" if found else "subject"), found is not None
+    for name, pattern in rule.headers:
+        holds = any(pattern.search(v) for v in msg.header_all(name))
+        yield f"header {name} matches {_show(pattern)}", holds
+    if rule.body:
+        found = next((p for p in rule.body if p.search(body)), None)
+        yield (f"body matches {_show(found)}" if found else "body"), found is not None
+
+
+def _fires(rule: SourceRule, msg: Message, body: str) -> str | None:
+    reasons: list[str] = []
+    for reason, holds in _conditions(rule, msg, body):
+        if holds and rule.match == "any":
+            return reason
+        if not holds and rule.match == "all":
+            return None
+        if holds:
+            reasons.append(reason)
+    return " and ".join(reasons) if reasons and rule.match == "all" else None
+
+
+def match_source(msg: Message, rules: Sequence[SourceRule], default: str = "email") -> SourceMatch:
+    """The first rule that fires names the source; else ``default`` (a person, not a robot)."""
+    body = msg.text[:BODY_CAP]
+    for rule in rules:
+        reason = _fires(rule, msg, body)
+        if reason is not None:
+            return SourceMatch(rule.name, rule.robot, reason)
+    return SourceMatch(default, False, "no source rule matched")
+
+
+def match_interest(
+    msg: Message, rules: Sequence[InterestRule], default: str = "product_information"
+) -> str:
+    """The first rule with a keyword in the subject or body names the interest; else ``default``."""
+    if not rules:
+        return default
+    text = fold(f"{msg.subject}\n{msg.text[:BODY_CAP]}")
+    for rule in rules:
+        if rule.keywords.search(text):
+            return rule.name
+    return default

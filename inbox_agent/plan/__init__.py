@@ -1,0 +1,1 @@
+"""The decisions: what incoming mail does, which automatic mail is due, and the guards. Pure."""

@@ -1,0 +1,77 @@
+"""What the store knows that one incoming message's decision may need: a frozen snapshot. Pure.
+
+Vocabulary: ``wanted(reading)`` names the keys a decision about this reading can look at — the
+Message-IDs it refers to, the record numbers quoted in it (our ``IA-<n>`` reference, a
+``#record n`` command), and the addresses it involves (sender, recipients, the person a form
+names, addresses a bounce reports). The poller reads exactly those from the store into a
+``Context``: the records found under each key, when automatic mail last went to each address,
+which of them are suppressed, who was assigned last, and the number the next new record gets.
+``plan.inbound.decide`` then needs nothing else, so every rule about a message is data in, data
+out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from inbox_agent.mail.reading import Reading, failed_recipients
+from inbox_agent.records.commands import parse_commands
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.records.threads import MARKER
+
+
+def _none() -> Mapping[str, Prospect]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The store keys a decision about one reading may look at."""
+
+    message_ids: tuple[str, ...]
+    record_ids: tuple[int, ...]
+    addresses: tuple[str, ...]
+
+
+def wanted(reading: Reading) -> Wanted:
+    msg = reading.message
+    ids = [int(m.group(1)) for m in MARKER.finditer(msg.text)]
+    addresses = [reading.sender, *(a.email for a in (*msg.to, *msg.cc))]
+    if reading.contact is not None:
+        addresses.append(reading.contact.email)
+    for command in parse_commands(reading.fresh).commands if reading.fresh else ():
+        if command.name == "record" and command.args[0].isdigit():
+            ids.append(int(command.args[0]))
+        elif command.name == "record":
+            addresses.append(command.args[0])
+    addresses.extend(failed_recipients(msg))
+    return Wanted(
+        message_ids=tuple(dict.fromkeys((*msg.references, *msg.in_reply_to))),
+        record_ids=tuple(dict.fromkeys(ids)),
+        addresses=tuple(dict.fromkeys(a for a in addresses if a)),
+    )
+
+
+@dataclass(frozen=True)
+class Context:
+    """A frozen snapshot of what the store knows about one message's keys (see ``wanted``)."""
+
+    folder: str
+    uid: int
+    arrived: datetime  # when the server received it (INTERNALDATE)
+    now: datetime
+    in_sent_folder: bool = False  # it sits in the shared Sent folder: sent as the shared address
+    seen: bool = False  # this very message was processed before (Message-ID + content hash)
+    by_message_id: Mapping[str, Prospect] = field(default_factory=_none)
+    by_id: Mapping[int, Prospect] = field(default_factory=lambda: MappingProxyType({}))
+    open_by_email: Mapping[str, Prospect] = field(default_factory=_none)
+    latest_by_email: Mapping[str, Prospect] = field(default_factory=_none)
+    mail_times: Mapping[str, tuple[datetime, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    suppressed: frozenset[str] = frozenset()
+    last_assigned: str | None = None
+    next_id: int = 1  # the number a new record gets

@@ -1,0 +1,266 @@
+"""What one incoming message does: ``decide(reading, context, rules) -> Decision``. Pure.
+
+The poller reads a ``Context`` (``plan.context``) from the store, calls ``decide`` and applies the
+``Decision`` in the batch's transaction (``Store.apply``); nothing here touches the store. In order:
+
+1. **Kind and thread**: a person's mail is threaded to its record (``records.threads``) and
+   becomes an ``inquiry``, a ``prospect_reply`` or an ``agent_reply`` (``records.conversation``).
+2. **Records**: an inquiry creates a record (numbered ``context.next_id``) or joins the person's
+   open one; a reply is written into its record; an agent's answer to the prospect is information
+   sent; trusted staff's ``#commands`` are applied (``records.trust``, ``records.commands``).
+3. **Mail** (``sending.actions``): the acknowledgment, when the guards allow (``plan.guards``);
+   for a new record, an agent chosen (``records.assignment``) and notified; the agent told of a
+   prospect's reply; staff's commands confirmed back to them.
+4. **Bounces**: an address that hard-bounced mail we sent gets no more automatic mail.
+
+Vocabulary: ``InboundRules`` is what the decisions need from the settings; a ``Decision`` is
+everything the message does — the records to write, the outbox actions, the suppressions, the
+state to keep (who was assigned last), the message's entry in the processed log, and the log lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inbox_agent.mail.classify import Kind
+from inbox_agent.mail.message import Message
+from inbox_agent.mail.reading import ACKNOWLEDGE, Reading, ReadingRules, failed_recipients
+from inbox_agent.plan.context import Context
+from inbox_agent.plan.guards import AckPolicy, plan_acknowledgment
+from inbox_agent.records import conversation
+from inbox_agent.records.assignment import Agent, AssignmentRule, choose_agent
+from inbox_agent.records.commands import Command, parse_commands
+from inbox_agent.records.prospect import Event, LoggedMessage, Prospect, Suppression
+from inbox_agent.records.threads import Author, Lookups, Thread, find_thread
+from inbox_agent.records.trust import TrustPolicy, internal_only, trusted_sender
+from inbox_agent.sending.actions import Action, Confirm, Notify, NotifyReason
+
+WORDS_CAP = 4000  # characters of a person's words quoted to an agent
+LAST_ASSIGNED = "last_assigned"  # the state key of the round-robin
+
+
+@dataclass(frozen=True)
+class InboundRules:
+    """The part of the settings the decisions about incoming mail use."""
+
+    reading: ReadingRules
+    agents: tuple[Agent, ...] = ()  # the agents, in config order (assignment, #assign)
+    assignment: tuple[AssignmentRule, ...] = ()
+    trust: TrustPolicy = field(default_factory=TrustPolicy)
+    keep_bodies: bool = False
+    ack: AckPolicy = field(default_factory=AckPolicy)
+
+    @property
+    def staff(self) -> frozenset[str]:
+        return self.reading.staff
+
+    @property
+    def own(self) -> frozenset[str]:
+        return self.reading.own_addresses
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything one message does, for ``Store.apply``; ``created`` says the record is new."""
+
+    kind: Kind
+    logged: LoggedMessage | None  # None: this very message was processed before
+    records: tuple[Prospect, ...] = ()
+    created: bool = False
+    outbox: tuple[Action, ...] = ()
+    suppress: tuple[Suppression, ...] = ()
+    state: tuple[tuple[str, str], ...] = ()
+    log: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def record(self) -> Prospect | None:
+        return self.records[-1] if self.records else None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The record part of a decision, before any mail is planned."""
+
+    kind: Kind
+    record: Prospect | None = None
+    created: bool = False
+    applied: tuple[str, ...] = ()  # commands carried out
+    errors: tuple[str, ...] = ()  # commands not understood
+    refused: str = ""  # why commands in it were not accepted
+    changed: bool = False  # the record was changed and must be written
+
+
+def is_human_from_us(msg: Message, rules: ReadingRules) -> bool:
+    """From the shared address without our robot's marks: a person using the shared account."""
+    ours = msg.from_ is not None and msg.from_.email in rules.own_addresses
+    robot = rules.policy.loop_header.lower() in msg.headers or msg.message_id.startswith(
+        rules.policy.own_message_id_prefix
+    )
+    return ours and not robot
+
+
+def own_words(reading: Reading) -> str:
+    """What the person wrote: a form's message field (not the robot's notification around it),
+    else the text above any quoted history."""
+    contact = reading.contact
+    if reading.source.robot and contact is not None:
+        return (contact.fields.get("message") or contact.question)[:WORDS_CAP]
+    return reading.fresh[:WORDS_CAP]
+
+
+def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
+    """Everything ``reading`` does to the records and the outbox, given ``context``."""
+    msg = reading.message
+    where = f"{context.folder} uid {context.uid} {msg.message_id}"
+    if context.seen:
+        return Decision(reading.kind, None, log=(f"{where}: already processed",))
+    outcome = _outcome(reading, context, rules)
+    record = outcome.record
+    log = [
+        f"{where}: {outcome.kind} ({reading.verdict.reason}); source {reading.source.name}; "
+        + (f"record {record.id}" if record else "no record")
+        + (f"; commands refused: {outcome.refused}" if outcome.refused else "")
+    ]
+    logged = LoggedMessage(
+        key=msg.dedupe_key, message_id=msg.message_id, folder=context.folder, uid=context.uid,
+        kind=outcome.kind, reason=outcome.refused or reading.verdict.reason, at=context.now,
+        prospect_id=record.id if record else None,
+    )  # fmt: skip
+    suppress, warnings = _bounced(reading, context)
+    records = (record,) if record is not None and outcome.changed else ()
+    if record is None or context.in_sent_folder:  # what we sent ourselves needs no answer
+        return Decision(outcome.kind, logged, records, outcome.created, suppress=suppress,
+                        log=tuple(log), warnings=warnings)  # fmt: skip
+    mail: list[Action] = []
+    state: list[tuple[str, str]] = []
+    if outcome.kind in (Kind.INQUIRY, Kind.PROSPECT_REPLY):  # first: it is the urgent one
+        action, why = plan_acknowledgment(
+            record, wanted=reading.action == ACKNOWLEDGE, refusal=reading.action_reason,
+            arrived=context.arrived, now=context.now,
+            mail_times=context.mail_times.get(record.email, ()),
+            suppressed=record.email in context.suppressed, policy=rules.ack,
+        )  # fmt: skip
+        if action is None:
+            log.append(f"record {record.id} {msg.message_id}: no acknowledgment: {why}")
+        else:
+            mail.append(action)
+    if (outcome.applied or outcome.errors) and reading.sender in rules.staff:
+        mail.append(Confirm(record.id, reading.sender, msg.message_id, outcome.applied,
+                            outcome.errors))  # fmt: skip
+    if outcome.kind == Kind.INQUIRY and outcome.created:
+        agent, why = choose_agent(
+            source=record.source, interest=record.interest, agents=rules.agents,
+            rules=rules.assignment, last_assigned=context.last_assigned,
+        )  # fmt: skip
+        log.append(f"record {record.id}: assigned to {agent or 'nobody'} ({why})")
+        if agent is not None:
+            record = conversation.assigned(record, agent, why, context.now)
+            records = (record,)
+            state.append((LAST_ASSIGNED, agent))
+            words = own_words(reading)
+            mail.append(Notify(record.id, agent, NotifyReason.NEW_PROSPECT, words))
+    if outcome.kind == Kind.PROSPECT_REPLY and record.assigned_to:
+        mail.append(Notify(record.id, record.assigned_to, NotifyReason.REPLIED,
+                           reading.fresh[:WORDS_CAP], msg.message_id))  # fmt: skip
+    return Decision(
+        outcome.kind, logged, records, outcome.created, tuple(mail), suppress, tuple(state),
+        tuple(log), warnings,
+    )  # fmt: skip
+
+
+def _bounced(reading: Reading, context: Context) -> tuple[tuple[Suppression, ...], tuple[str, ...]]:
+    """A hard bounce of mail we sent: that address gets no more automatic mail."""
+    if reading.kind != Kind.BOUNCE:
+        return (), ()
+    msg = reading.message
+    ours = sorted(a for a in failed_recipients(msg) if context.mail_times.get(a))
+    suppress = tuple(Suppression(a, f"bounce {msg.message_id}", context.now) for a in ours)
+    warnings = tuple(f"{msg.message_id}: hard bounce: no more automatic mail there" for _ in ours)
+    return suppress, warnings
+
+
+def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcome:
+    msg = reading.message
+    human_from_us = reading.kind == Kind.OWN and is_human_from_us(msg, rules.reading)
+    thread = Thread(None, "none", Author.ELSE)
+    if reading.kind in (Kind.INQUIRY, Kind.OWN, Kind.AUTO_REPLY):
+        lookups = Lookups(context.by_message_id.get, context.by_id.get, context.open_by_email.get)
+        thread = find_thread(
+            msg, lookups, agents=rules.staff, own=rules.own, sent_as_us=human_from_us
+        )
+    kind = conversation.kind_of(reading.kind, thread, human_from_us=human_from_us)
+    event = conversation.event_for(
+        reading, kind=kind, at=context.arrived, folder=context.folder, uid=context.uid,
+        keep_body=rules.keep_bodies,
+    )  # fmt: skip
+    record = thread.record
+    if kind in (Kind.INQUIRY, Kind.PROSPECT_REPLY) and parse_commands(reading.fresh).commands:
+        # someone who is not staff gave commands: change nothing, mail no one
+        sender = reading.sender or "(no sender)"
+        return _Outcome(kind, refused=f"{sender} is not an agent or owner")
+    if kind == Kind.PROSPECT_REPLY and record is not None:
+        accepted = conversation.accepted_meeting(msg)
+        updated = conversation.prospect_replied(record, event, context.arrived, accepted=accepted)
+        return _Outcome(kind, updated, changed=True)
+    if kind == Kind.AGENT_REPLY:
+        return _staff_mail(reading, record, event, context, rules)
+    if kind == Kind.AUTO_REPLY and record is not None and thread.author == Author.PROSPECT:
+        return _Outcome(kind, conversation.noted(record, event), changed=True)
+    contact = reading.contact
+    if kind != Kind.INQUIRY or contact is None or not contact.email:
+        return _Outcome(kind)
+    open_record = context.open_by_email.get(contact.email)
+    previous = None if open_record else context.latest_by_email.get(contact.email)
+    made = conversation.inquiry(
+        reading, open_record=open_record, previous=previous, event=event,
+        now=context.arrived, new_id=context.next_id,
+    )  # fmt: skip
+    if made is None:
+        return _Outcome(kind)
+    return _Outcome(kind, made, created=open_record is None, changed=True)
+
+
+def _staff_mail(
+    reading: Reading, record: Prospect | None, event: Event, context: Context,
+    rules: InboundRules,
+) -> _Outcome:  # fmt: skip
+    """An agent's or owner's mail: an answer to the prospect, and/or #commands."""
+    msg, sender, kind = reading.message, reading.sender, Kind.AGENT_REPLY
+    parsed = parse_commands(reading.fresh)
+    if parsed.commands or parsed.errors:
+        trusted, why = trusted_sender(
+            msg, rules.staff | rules.own, rules.trust, in_sent_folder=context.in_sent_folder
+        )
+        if not trusted:
+            return _Outcome(kind, record, refused=why)
+        if not internal_only(msg, rules.staff, rules.own):
+            return _Outcome(kind, record, refused="the mail also went outside the business")
+        target = _target(parsed.commands, record, context)
+        if target is None:
+            return _Outcome(kind, refused="no record: reply to one, or add #record N")
+        updated, applied, errors = conversation.apply_commands(
+            target, parsed.commands, context.arrived, rules.agents, sender
+        )
+        return _Outcome(kind, updated, applied=tuple(applied),
+                        errors=(*parsed.errors, *errors), changed=True)  # fmt: skip
+    if record is None:
+        return _Outcome(kind)
+    to_prospect = record.email in {a.email for a in (*msg.to, *msg.cc)}
+    if not to_prospect:  # internal mail about the record: kept, not information sent
+        return _Outcome(kind, conversation.noted(record, event), changed=True)
+    agent = sender if sender in rules.staff else None
+    updated = conversation.agent_replied(record, event, context.arrived, agent)
+    return _Outcome(kind, updated, changed=True)
+
+
+def _target(
+    commands: tuple[Command, ...], record: Prospect | None, context: Context
+) -> Prospect | None:
+    for command in commands:
+        if command.name == "record":
+            ref = command.args[0]
+            if ref.isdigit():
+                return context.by_id.get(int(ref))
+            return context.open_by_email.get(ref)
+    return record

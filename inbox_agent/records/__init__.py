@@ -1,0 +1,1 @@
+"""The prospect record and everything that changes it: status, threads, commands, trust. Pure."""

@@ -1,0 +1,164 @@
+"""One full cycle, the thing ``poll`` runs once and the daemon runs on every wake-up:
+read the inbox and the Sent folder (``poller``), then send what is due (``dispatch``).
+
+This is the only module that wires the others together: it turns the settings into the rules
+the pure layers need (``reading_rules``, ``inbound_rules``, ``renderer``) and hands the seams
+(IMAP, SMTP, store) to the poller and the dispatcher. The CLI and the daemon are thin shells
+around ``Runner``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from inbox_agent.config import Settings, secret
+from inbox_agent.dispatch import DispatchReport, dispatch
+from inbox_agent.exceptions import MailboxConnectionError, MailboxError
+from inbox_agent.imap import ImapMailbox, MailboxSession
+from inbox_agent.mail.classify import ClassifyPolicy
+from inbox_agent.mail.reading import ReadingRules
+from inbox_agent.plan.guards import AckPolicy
+from inbox_agent.plan.inbound import InboundRules
+from inbox_agent.poller import Folder, PollReport, poll_folder
+from inbox_agent.records.trust import TrustPolicy
+from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
+from inbox_agent.sending.render import Business, Renderer
+from inbox_agent.smtp import Courier, SmtpCourier
+from inbox_agent.store import Store
+from inbox_agent.workers import ReaderPool
+
+log = logging.getLogger(__name__)
+SENT = b"\\Sent"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def connect(settings: Settings) -> ImapMailbox:
+    return ImapMailbox(settings.mailbox, secret(settings.mailbox.password_env))
+
+
+def reading_rules(settings: Settings) -> ReadingRules:
+    own = settings.mailbox.own_addresses
+    policy = ClassifyPolicy(
+        own_addresses=own,
+        own_message_id_domains=frozenset({settings.message_id_domain}),
+        own_message_id_prefix=MESSAGE_ID_PREFIX,
+        loop_header=settings.classify.loop_header,
+        spam_headers=settings.classify.spam_headers,
+    )
+    c = settings.classify
+    return ReadingRules(
+        policy, settings.sources, settings.interests, c.default_source, c.default_interest,
+        c.default_region, own, settings.staff,
+    )  # fmt: skip
+
+
+def inbound_rules(settings: Settings) -> InboundRules:
+    ack = settings.acknowledgment
+    return InboundRules(
+        reading=reading_rules(settings),
+        agents=settings.agents,
+        assignment=settings.assignment,
+        trust=TrustPolicy(settings.commands.trust, frozenset(settings.commands.authserv_ids)),
+        keep_bodies=settings.store.keep_bodies,
+        ack=AckPolicy(
+            max_age=timedelta(hours=ack.max_age_hours),
+            cap=int(ack.per_recipient_cap),
+            window=timedelta(hours=ack.cap_window_hours),
+        ),
+    )
+
+
+def renderer(settings: Settings) -> Renderer:
+    ack = settings.acknowledgment
+    identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
+    business = Business(settings.business.name, ack.next_step, settings.sla.acknowledge_hours)
+    return Renderer(Templates(ack.templates), identity, business)
+
+
+@dataclass
+class CycleReport:
+    poll: PollReport
+    dispatch: DispatchReport
+    sent_folder: PollReport | None = None
+
+
+class Runner:
+    """Everything one cycle needs, built once from the settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        courier: Courier | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.courier = courier or SmtpCourier(settings.smtp)
+        self.now = now
+        self.rules = inbound_rules(settings)
+        self.reader = ReaderPool(self.rules.reading)
+        self.renderer = renderer(settings)
+
+    def close(self) -> None:
+        """Stop the reader's worker processes, if any were started."""
+        self.reader.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def poll(
+        self,
+        mailbox: MailboxSession | None,
+        on_batch: Callable[[int], None] | None = None,
+        folder: Folder | None = None,
+    ) -> PollReport:
+        if mailbox is None:
+            with connect(self.settings) as session:
+                return self.poll(session, on_batch, folder)
+        return poll_folder(
+            mailbox, self.store, self.rules, folder or Folder(self.settings.mailbox.inbox),
+            now=self.now, reader=self.reader, batch_size=int(self.settings.mailbox.batch_size),
+            on_batch=on_batch,
+        )  # fmt: skip
+
+    def poll_sent(self, mailbox: MailboxSession) -> PollReport | None:
+        """Agents who answer *as* the shared address leave their mail only in its Sent folder:
+        read it too, with its own checkpoint (our own copies there are recognised and skipped).
+        Mail there was sent by someone holding the shared account, so it is trusted staff mail."""
+        name = mailbox.special_folder(SENT, self.settings.mailbox.sent)
+        try:
+            return self.poll(mailbox, folder=Folder(name, sent=True))
+        except MailboxError as exc:
+            if isinstance(exc, MailboxConnectionError):
+                raise
+            log.warning("Sent folder %r not read: %s", name, exc)
+            return None
+
+    def send_due(self, mailbox: MailboxSession | None) -> DispatchReport:
+        file_copy = None
+        if mailbox is not None:
+            sent = mailbox.special_folder(SENT, self.settings.mailbox.sent)
+            file_copy = lambda raw: mailbox.append(sent, raw)  # noqa: E731
+        return dispatch(
+            self.store, self.courier, self.renderer.render, self.settings.mailbox.address,
+            now=self.now, file_copy=file_copy,
+        )  # fmt: skip
+
+    def cycle(self, mailbox: MailboxSession | None = None) -> CycleReport:
+        if mailbox is None:
+            with connect(self.settings) as session:
+                return self.cycle(session)
+        inbox = self.poll(mailbox)
+        sent = self.poll_sent(mailbox)
+        return CycleReport(inbox, self.send_due(mailbox), sent)

@@ -1,0 +1,136 @@
+"""The schema of ``rules.toml``: for each section, its keys and the check each value must pass.
+
+A *check* takes a parsed TOML value and returns what is wrong with it, or None. ``config`` walks
+the file against ``SCHEMA`` (plain sections), ``AGENT_KEYS`` (each ``[[agents]]`` table) and
+``REQUIRED``; the lists in ``LISTS`` have parsers of their own (``mail.sources``,
+``records.assignment``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SECURITY = ("ssl", "starttls", "none")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$|^[^@\s<>\"]+@localhost$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Check = Callable[[Any], str | None]  # returns what is wrong, or None
+
+
+def _type(kind: type | tuple[type, ...], what: str) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
+            return f"must be {what}, not a boolean"
+        return None if isinstance(value, kind) else f"must be {what}, not {value!r}"
+
+    return check
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _email(value: Any) -> str | None:
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        return f"must be an email address, not {value!r}"
+    return None
+
+
+def _emails(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return "must be a list of email addresses"
+    bad = [v for v in value if _email(v)]
+    return f"not email addresses: {bad!r}" if bad else None
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}; got {value!r}"
+
+    return check
+
+
+def _port(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+    return None if ok else f"must be a port number 1-65535, not {value!r}"
+
+
+def _positive(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return None if ok else f"must be a positive number, not {value!r}"
+
+
+def _env_name(value: Any) -> str | None:
+    if not isinstance(value, str) or not _ENV.match(value):
+        return f"must name an environment variable (letters, digits, _), not {value!r}"
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"is not an IANA time zone name: {value!r}"
+    return None
+
+
+def _clock(value: Any) -> str | None:
+    if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        return None
+    return f"must be a time HH:MM, not {value!r}"
+
+
+def _strings(value: Any) -> str | None:
+    ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+    return None if ok else f"must be a list of names, not {value!r}"
+
+
+def _spam_headers(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return 'must be a table of header = "regex"'
+    for name, pattern in value.items():
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            return f"{name}: bad regex: {exc}"
+    return None
+
+
+_STR, _BOOL, _INT = _type(str, "text"), _type(bool, "true or false"), _type(int, "a whole number")
+
+SCHEMA: dict[str, dict[str, Check]] = {
+    "business": {"name": _STR, "timezone": _timezone},
+    "mailbox": {
+        "address": _email, "host": _STR, "port": _port, "security": _one_of(*SECURITY),
+        "username": _STR, "password_env": _env_name, "allow_insecure": _BOOL,
+        "aliases": _emails, "inbox": _STR, "sent": _STR, "batch_size": _positive,
+        "max_message_bytes": _positive, "timeout_s": _positive, "ca_file": _STR,
+    },
+    "smtp": {
+        "host": _STR, "port": _port, "security": _one_of(*SECURITY), "username": _STR,
+        "password_env": _env_name, "allow_insecure": _BOOL, "timeout_s": _positive,
+        "ca_file": _STR,
+    },
+    "store": {"path": _STR, "keep_bodies": _BOOL},
+    "classify": {
+        "default_source": _STR, "default_interest": _STR, "default_region": _STR,
+        "loop_header": _STR, "spam_headers": _spam_headers,
+    },
+    "digest": {"to": _emails, "at": _clock},
+    "acknowledgment": {
+        "display_name": _STR, "templates": _STR, "next_step": _STR, "max_age_hours": _positive,
+        "per_recipient_cap": _positive, "cap_window_hours": _positive,
+    },
+    "sla": {"acknowledge_hours": _positive, "respond_hours": _positive},
+    "daemon": {"poll_interval_s": _positive, "safety_poll_s": _positive, "idle_renew_s": _positive},
+    "commands": {
+        "trust": _one_of("authentication-results", "from-header"), "authserv_ids": _strings,
+        "owners": _emails,
+    },
+}  # fmt: skip
+AGENT_KEYS: dict[str, Check] = {"name": _STR, "email": _email, "away": _BOOL}
+REQUIRED = {"mailbox": ("address", "host"), "store": ("path",)}
+LISTS = ("agents", "sources", "interests", "assignment")

@@ -1,0 +1,1 @@
+"""Outgoing mail: the action vocabulary, the outbox, letters and their rendering. Pure."""

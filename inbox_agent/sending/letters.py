@@ -1,0 +1,199 @@
+"""Letters: the mail inbox-agent writes, rendered from Jinja2 templates with safe headers.
+
+A ``Letter`` is one outgoing message, complete and ready for the outbox: its idempotency ``key``
+(``<prospect>:ack``), a deterministic Message-ID (a resend after an ambiguous failure carries the
+same one, so mail clients collapse the duplicate), envelope addresses and the raw bytes.
+Templates are sandboxed, use ``StrictUndefined`` and autoescape HTML; whatever a prospect wrote
+reaches them only as data, and reaches headers only after sanitising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from inbox_agent.exceptions import TemplateError
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.sending.actions import MailKind
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+MESSAGE_ID_PREFIX = "ia."  # classify recognises our own mail by it
+SUBJECT_MAX = 180
+
+
+@dataclass(frozen=True)
+class Letter:
+    key: str
+    message_id: str  # with angle brackets
+    sender: str
+    recipients: tuple[str, ...]
+    raw: bytes
+    kind: MailKind
+    prospect_id: int
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who our mail is from."""
+
+    address: str
+    display_name: str
+    loop_header: str = "X-Inbox-Agent"
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+
+def clean_header(text: str, limit: int = SUBJECT_MAX) -> str:
+    """User text made safe for a header: no control characters (CR/LF), bounded length."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def reply_subject(subject: str) -> str:
+    subject = clean_header(subject)
+    if not subject:
+        return "Re: your inquiry"
+    return subject if re.match(r"(?i)^(re|aw|sv|antw|rif|r)\s*:", subject) else f"Re: {subject}"
+
+
+def message_id_for(key: str, prospect: Prospect, domain: str) -> str:
+    """Deterministic per (key, record): the same letter always gets the same Message-ID."""
+    seed = f"{key}|{prospect.email}|{prospect.created_at.isoformat()}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:16]
+    slug = re.sub(r"[^A-Za-z0-9.-]", ".", key)
+    return f"<{MESSAGE_ID_PREFIX}{slug}.{digest}@{domain}>"
+
+
+class Templates:
+    """The template folder: picks the most specific override and renders safely."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(str(folder)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+            keep_trailing_newline=True,
+        )
+
+    def _names(self, name: str, source: str, interest: str, ext: str) -> list[str]:
+        return [
+            f"{name}.{source}.{interest}.{ext}.j2",
+            f"{name}.{source}.{ext}.j2",
+            f"{name}.{interest}.{ext}.j2",
+            f"{name}.{ext}.j2",
+        ]
+
+    def render(
+        self, name: str, context: Mapping[str, Any], *, source: str = "", interest: str = ""
+    ) -> tuple[str, str | None]:
+        """(plain text, HTML or None). Raises TemplateError before anything is sent."""
+        text_t = self._select(name, source, interest, "txt")
+        try:
+            html_t: jinja2.Template | None = self._select(name, source, interest, "html")
+        except TemplateError:
+            html_t = None
+        return self._render(text_t, context), self._render(html_t, context) if html_t else None
+
+    def _select(self, name: str, source: str, interest: str, ext: str) -> jinja2.Template:
+        try:
+            return self.env.select_template(self._names(name, source, interest, ext))
+        except jinja2.TemplatesNotFound as exc:
+            raise TemplateError(f"no template {name!r} in {self.folder}") from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
+
+    @staticmethod
+    def _render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        try:
+            return template.render(context)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template {template.name}: {exc}") from exc
+
+
+def reply_link(prospect: Prospect, shared: str, subject: str, in_reply_to: str, words: str) -> str:
+    """A ``mailto:`` link (RFC 6068) that opens, in any mail client, an answer to the prospect
+    with the shared mailbox in Cc, threaded to their message, quoting only their own words."""
+    quoted = "\n".join(f"> {line}" for line in words.strip().splitlines()[:40])
+    fields = {
+        "cc": shared,
+        "subject": reply_subject(subject),
+        "in-reply-to": f"<{in_reply_to.strip('<>')}>" if in_reply_to else "",
+        "body": f"\n\n{quoted}\n" if quoted else "",
+    }
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in fields.items() if v)
+    return f"mailto:{quote(prospect.email, safe='@')}?{query}"
+
+
+def prospect_context(p: Prospect) -> dict[str, Any]:
+    return {
+        "name": p.name, "surname": p.surname, "email": p.email, "phone": p.phone,
+        "company": p.company, "source": p.source, "interest": p.interest,
+        "question": p.question, "subject": p.subject, "id": p.id,
+    }  # fmt: skip
+
+
+def build(
+    *,
+    key: str,
+    kind: MailKind,
+    prospect: Prospect,
+    identity: Identity,
+    subject: str,
+    text: str,
+    html: str | None,
+    now: datetime,
+    in_reply_to: Sequence[str] = (),
+    auto_submitted: str = "auto-replied",
+    to: str | None = None,
+    to_name: str | None = None,
+) -> Letter:
+    """Assemble the message: From/Reply-To the shared address, threaded, marked as automatic."""
+    message_id = message_id_for(key, prospect, identity.domain)
+    recipient = to or prospect.email
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = HeaderAddress(
+        display_name=clean_header(identity.display_name, 80), addr_spec=identity.address
+    )
+    display = clean_header(
+        to_name if to_name is not None else f"{prospect.name} {prospect.surname}", 80
+    )
+    msg["To"] = HeaderAddress(display_name=display, addr_spec=recipient)
+    msg["Reply-To"] = identity.address
+    msg["Subject"] = clean_header(subject)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    refs = [f"<{m.strip('<>')}>" for m in in_reply_to if m]
+    if refs:
+        msg["In-Reply-To"] = refs[-1]
+        msg["References"] = " ".join(refs)
+    msg["Auto-Submitted"] = auto_submitted
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg[identity.loop_header] = f"{kind}; {key}"
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return Letter(
+        key=key,
+        message_id=message_id,
+        sender=identity.address,
+        recipients=(recipient,),
+        raw=msg.as_bytes(),
+        kind=kind,
+        prospect_id=prospect.id,
+    )
