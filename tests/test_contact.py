@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox_agent.mail.contact import Contact, extract_contact, form_fields, fresh_text, sanitize
+from inbox_agent.mail.contact import Contact, extract_contact, fresh_text
+from inbox_agent.mail.fields import form_fields, sanitize
 from inbox_agent.mail.message import Address, Message, parse_message
 from tests.mailgen import inquiry
 
