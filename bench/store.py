@@ -28,7 +28,7 @@ from bench.machine import machine, peak_rss_mb  # noqa: E402
 from inbox_agent.config import load_settings  # noqa: E402
 from inbox_agent.plan.inbound import InboundRules  # noqa: E402
 from inbox_agent.poller import Folder, poll_folder  # noqa: E402
-from inbox_agent.records.prospect import Event, Prospect  # noqa: E402
+from inbox_agent.records.prospect import Direction, Event, Prospect  # noqa: E402
 from inbox_agent.runner import inbound_rules  # noqa: E402
 from inbox_agent.store import Store  # noqa: E402
 from inbox_agent.workers import ReaderPool  # noqa: E402
@@ -43,7 +43,13 @@ def prefill(path: Path, count: int) -> None:
         for i in range(count):
             at = T0 + timedelta(minutes=i)
             events = tuple(
-                Event(at, "in", "inquiry", f"m{i}.{k}@example.org", "Do you ship to Cape Town?")
+                Event(
+                    at,
+                    Direction.IN,
+                    "inquiry",
+                    f"m{i}.{k}@example.org",
+                    "Do you ship to Cape Town?",
+                )
                 for k in range(3)
             )
             store.save_prospect(

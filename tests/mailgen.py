@@ -79,3 +79,11 @@ def mailing_list() -> bytes:
 
 def no_headers() -> bytes:
     return b"This is not a mail message at all.\r\nJust text.\r\n"
+
+
+def plain_text(msg: EmailMessage) -> str:
+    """The decoded text/plain body of ``msg`` (as a reader would see it); asserts there is one."""
+    part = msg.get_body(("plain",))
+    assert part is not None, "no text/plain part"
+    text: str = part.get_content()
+    return text

@@ -7,7 +7,7 @@ from email.header import Header
 
 import pytest
 
-from inbox_agent.mail.classify import DETECTORS, ClassifyPolicy, Verdict, classify
+from inbox_agent.mail.classify import DETECTORS, ClassifyPolicy, Kind, Verdict, classify
 from inbox_agent.mail.message import Message, parse_message
 
 POLICY = ClassifyPolicy(
@@ -70,7 +70,7 @@ def test_form_plugin_sending_as_our_address_is_still_an_inquiry() -> None:
 
 
 def test_plain_person_mail_is_an_inquiry() -> None:
-    assert classify(mail(), POLICY) == Verdict("inquiry", "no automatic-mail signal")
+    assert classify(mail(), POLICY) == Verdict(Kind.INQUIRY, "no automatic-mail signal")
 
 
 def test_wordpress_notification_from_a_robot_source_is_an_inquiry() -> None:
@@ -84,7 +84,7 @@ def test_wordpress_notification_from_a_robot_source_is_an_inquiry() -> None:
 
 def test_wordpress_notification_not_known_as_a_source_is_an_auto_reply() -> None:
     msg = mail(("Auto-Submitted", "auto-generated"), **WORDPRESS)
-    assert classify(msg, POLICY) == Verdict("auto_reply", "Auto-Submitted: auto-generated")
+    assert classify(msg, POLICY) == Verdict(Kind.AUTO_REPLY, "Auto-Submitted: auto-generated")
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_bounce_wins_over_auto_reply_and_list() -> None:
         sender="Mail Delivery System <MAILER-DAEMON@mx.example.net>",
         subject="Undelivered Mail Returned to Sender",
     )
-    assert classify(msg, POLICY) == Verdict("bounce", "system sender mailer-daemon")
+    assert classify(msg, POLICY) == Verdict(Kind.BOUNCE, "system sender mailer-daemon")
 
 
 def test_auto_reply_wins_over_list() -> None:
@@ -133,9 +133,9 @@ def test_auto_reply_wins_over_list() -> None:
 
 def test_policy_and_verdict_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        POLICY.loop_header = "X-Other"  # type: ignore[misc]
+        POLICY.loop_header = "X-Other"  # type: ignore[misc]  # frozen: the error is the point
     with pytest.raises(dataclasses.FrozenInstanceError):
-        Verdict("inquiry", "x").kind = "spam"  # type: ignore[misc]
+        Verdict(Kind.INQUIRY, "x").kind = Kind.SPAM  # type: ignore[misc]  # frozen, as above
 
 
 # --- own -----------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_policy_and_verdict_are_frozen() -> None:
 
 def test_loop_header_is_own() -> None:
     assert classify(mail(("X-Inbox-Agent", "1")), POLICY) == Verdict(
-        "own", "X-Inbox-Agent header present"
+        Kind.OWN, "X-Inbox-Agent header present"
     )
 
 
@@ -162,7 +162,7 @@ def test_our_message_id_is_own() -> None:
         b"From: Jane <jane@example.org>\r\nTo: sales@acme.example\r\nSubject: hi\r\n"
         b"Message-ID: <ia.7.ack.0123abcd@agent.acme.example>\r\n\r\nHello\r\n"
     )
-    assert classify(msg, POLICY) == Verdict("own", "Message-ID made by inbox-agent")
+    assert classify(msg, POLICY) == Verdict(Kind.OWN, "Message-ID made by inbox-agent")
 
 
 def test_a_colleague_on_our_domain_is_not_own() -> None:
@@ -187,13 +187,13 @@ def test_a_colleague_on_our_domain_is_not_own() -> None:
 def test_multipart_report_is_a_bounce(report_type: str, part: str, reason: str) -> None:
     content_type, body = report(report_type, part)
     msg = mail(sender="reports@isp.example", subject="Report", content_type=content_type, body=body)
-    assert classify(msg, POLICY) == Verdict("bounce", reason)
+    assert classify(msg, POLICY) == Verdict(Kind.BOUNCE, reason)
 
 
 def test_delivery_status_part_inside_multipart_mixed_is_a_bounce() -> None:
     _, body = report("delivery-status", "message/delivery-status")
     msg = mail(sender="gw@mx.example.net", content_type='multipart/mixed; boundary="b"', body=body)
-    assert classify(msg, POLICY) == Verdict("bounce", "message/delivery-status part")
+    assert classify(msg, POLICY) == Verdict(Kind.BOUNCE, "message/delivery-status part")
 
 
 @pytest.mark.parametrize(
@@ -213,17 +213,17 @@ def test_system_sender_is_a_bounce(sender: str) -> None:
 
 def test_mailer_daemon_return_path_is_a_bounce() -> None:
     msg = mail(("Return-Path", "<MAILER-DAEMON>"), sender="gateway@mx.example.net")
-    assert classify(msg, POLICY) == Verdict("bounce", "Return-Path is MAILER-DAEMON")
+    assert classify(msg, POLICY) == Verdict(Kind.BOUNCE, "Return-Path is MAILER-DAEMON")
 
 
 def test_x_failed_recipients_is_a_bounce() -> None:
     msg = mail(("X-Failed-Recipients", "jane@example.org"), sender="gw@mx.example.net")
-    assert classify(msg, POLICY) == Verdict("bounce", "X-Failed-Recipients header")
+    assert classify(msg, POLICY) == Verdict(Kind.BOUNCE, "X-Failed-Recipients header")
 
 
 def test_empty_return_path_alone_is_a_bounce() -> None:
     msg = mail(("Return-Path", "<>"), sender="gw@mx.example.net", subject="Nyaan")
-    assert classify(msg, POLICY) == Verdict("bounce", "empty Return-Path (null sender)")
+    assert classify(msg, POLICY) == Verdict(Kind.BOUNCE, "empty Return-Path (null sender)")
 
 
 @pytest.mark.parametrize(
@@ -248,7 +248,7 @@ def test_empty_return_path_alone_is_a_bounce() -> None:
 )
 def test_delivery_failure_subject_is_a_bounce(subject: str) -> None:
     assert classify(mail(sender="gw@mx.example.net", subject=subject), POLICY) == Verdict(
-        "bounce", "delivery-failure subject"
+        Kind.BOUNCE, "delivery-failure subject"
     )
 
 
@@ -271,13 +271,15 @@ def test_raw_utf8_subject_is_still_read() -> None:
         "From: no-reply@mx.example.jp\r\nTo: sales@acme.example\r\n"
         "Subject: メールエラー通知\r\n\r\nお知らせ\r\n"
     ).encode()  # 8-bit header, not RFC 2047 encoded, as some Japanese carriers send it
-    assert classify(parse_message(raw), POLICY) == Verdict("bounce", "delivery-failure subject")
+    assert classify(parse_message(raw), POLICY) == Verdict(Kind.BOUNCE, "delivery-failure subject")
 
 
 @pytest.mark.parametrize("sender", ["no-reply@carrier.example", "neko-admin@lists.example"])
 def test_failure_text_from_a_system_sender_is_a_bounce(sender: str) -> None:
     msg = mail(sender=sender, subject="Notice", body="Your mail could not be delivered.\r\n")
-    assert classify(msg, POLICY) == Verdict("bounce", "delivery-failure text from a system sender")
+    assert classify(msg, POLICY) == Verdict(
+        Kind.BOUNCE, "delivery-failure text from a system sender"
+    )
 
 
 def test_failure_text_from_a_person_is_an_inquiry() -> None:
@@ -289,7 +291,9 @@ def test_read_receipt_with_null_sender_is_an_auto_reply_not_a_bounce() -> None:
     content_type, body = report("disposition-notification", "message/disposition-notification")
     msg = mail(("Return-Path", "<>"), subject="Disposition notification", content_type=content_type,
                body=body)  # fmt: skip
-    assert classify(msg, POLICY) == Verdict("auto_reply", "read receipt (disposition-notification)")
+    assert classify(msg, POLICY) == Verdict(
+        Kind.AUTO_REPLY, "read receipt (disposition-notification)"
+    )
 
 
 def test_rfc3834_auto_reply_with_null_sender_is_an_auto_reply_not_a_bounce() -> None:
@@ -304,7 +308,7 @@ def test_rfc3834_auto_reply_with_null_sender_is_an_auto_reply_not_a_bounce() -> 
     "header", [("X-Spam-Flag", "YES"), ("X-Spam-Status", "Yes, score=9.1 required=5.0")]
 )
 def test_server_spam_verdict_is_spam(header: tuple[str, str]) -> None:
-    assert classify(mail(header), POLICY) == Verdict("spam", f"{header[0]}: {header[1]}")
+    assert classify(mail(header), POLICY) == Verdict(Kind.SPAM, f"{header[0]}: {header[1]}")
 
 
 @pytest.mark.parametrize(
@@ -347,7 +351,9 @@ def test_no_spam_headers_configured_means_no_spam() -> None:
     ],
 )
 def test_auto_reply_headers(header: tuple[str, str], reason: str) -> None:
-    assert classify(mail(header, subject="Re: Question"), POLICY) == Verdict("auto_reply", reason)
+    assert classify(mail(header, subject="Re: Question"), POLICY) == Verdict(
+        Kind.AUTO_REPLY, reason
+    )
 
 
 @pytest.mark.parametrize(
@@ -387,7 +393,7 @@ def test_not_auto_reply_headers(header: tuple[str, str]) -> None:
 )
 def test_out_of_office_subjects(subject: str) -> None:
     assert classify(mail(subject=subject), POLICY) == Verdict(
-        "auto_reply", "out-of-office or automatic-reply subject"
+        Kind.AUTO_REPLY, "out-of-office or automatic-reply subject"
     )
 
 
@@ -420,7 +426,7 @@ def test_person_subjects_are_not_auto_replies(subject: str) -> None:
     ],
 )
 def test_no_reply_sender_is_an_auto_reply(sender: str) -> None:
-    assert classify(mail(sender=sender), POLICY) == Verdict("auto_reply", "no-reply sender")
+    assert classify(mail(sender=sender), POLICY) == Verdict(Kind.AUTO_REPLY, "no-reply sender")
 
 
 @pytest.mark.parametrize(
@@ -453,7 +459,7 @@ def test_people_whose_name_starts_with_no_are_not_no_reply(sender: str) -> None:
     ],
 )
 def test_list_headers(header: tuple[str, str], reason: str) -> None:
-    assert classify(mail(header), POLICY) == Verdict("list", reason)
+    assert classify(mail(header), POLICY) == Verdict(Kind.LIST, reason)
 
 
 def test_x_loop_from_a_person_filter_is_not_a_list() -> None:

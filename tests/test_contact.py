@@ -3,6 +3,8 @@ sanitizing that keeps header injection and control characters out of everything 
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 import pytest
 
 from inbox_agent.mail.contact import Contact, extract_contact, fresh_text
@@ -13,18 +15,26 @@ from tests.mailgen import inquiry
 OWN = frozenset({"sales@shop.example"})
 
 
-def message(text: str = "", **fields: object) -> Message:
-    values: dict[str, object] = {
+class _Fields(TypedDict, total=False):
+    """The ``Message`` fields these tests set, besides the text."""
+
+    message_id: str
+    subject: str
+    from_: Address | None
+    reply_to: tuple[Address, ...]
+
+
+def message(text: str = "", **fields: Unpack[_Fields]) -> Message:
+    values: _Fields = {
         "message_id": "m@x",
         "subject": "Inquiry",
         "from_": Address("WordPress", "wordpress@shop.example"),
-        "text": text,
     }
     values.update(fields)
-    return Message(**values)  # type: ignore[arg-type]
+    return Message(text=text, **values)
 
 
-def robot(text: str = "", **fields: object) -> Contact:
+def robot(text: str = "", **fields: Unpack[_Fields]) -> Contact:
     return extract_contact(
         message(text, **fields), robot=True, default_region="ZA", own_addresses=OWN
     )

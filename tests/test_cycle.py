@@ -9,36 +9,17 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
-import pytest
-
-from inbox_agent.config import Settings, load_settings
+from inbox_agent.config import Settings
 from inbox_agent.exceptions import AmbiguousSendError, PermanentSendError, TemporarySendError
+from inbox_agent.records.prospect import Status
 from inbox_agent.runner import Runner
 from inbox_agent.sending import outbox
 from inbox_agent.store import Store
 from tests import mailgen
+from tests.conftest import Clock
 from tests.fakes import FakeCourier, FakeMailbox
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = datetime(2026, 11, 20, 9, 0, 5, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.t
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return load_settings(ROOT / "rules.toml")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store.open(tmp_path / "p.json") as s:
-        yield s  # type: ignore[misc]
 
 
 def acks(courier: FakeCourier) -> list[tuple[str, tuple[str, ...], bytes]]:
@@ -51,7 +32,8 @@ def make(settings: Settings, store: Store, courier: FakeCourier, clock: Clock) -
 
 
 def test_one_acknowledgment_per_inquiry_none_to_robots(settings: Settings, store: Store) -> None:
-    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    courier, clock = FakeCourier(), Clock()
+    box = FakeMailbox(clock=clock)
     for raw in (mailgen.inquiry(), mailgen.form_notification(), mailgen.bounce(),
                 mailgen.out_of_office(), mailgen.mailing_list()):  # fmt: skip
         box.add(raw)
@@ -72,7 +54,8 @@ def test_one_acknowledgment_per_inquiry_none_to_robots(settings: Settings, store
 
 
 def test_temporary_failure_retries_later_once(settings: Settings, store: Store) -> None:
-    box, clock = FakeMailbox(), Clock()
+    clock = Clock()
+    box = FakeMailbox(clock=clock)
     courier = FakeCourier(failures=[TemporarySendError("451"), TemporarySendError("451")])
     box.add(mailgen.inquiry())
     agent = make(settings, store, courier, clock)
@@ -86,7 +69,8 @@ def test_temporary_failure_retries_later_once(settings: Settings, store: Store) 
 
 
 def test_ambiguous_failure_resends_the_same_message(settings: Settings, store: Store) -> None:
-    box, clock = FakeMailbox(), Clock()
+    clock = Clock()
+    box = FakeMailbox(clock=clock)
     courier = FakeCourier(failures=[AmbiguousSendError("timeout after DATA")])
     box.add(mailgen.inquiry())
     agent = make(settings, store, courier, clock)
@@ -99,7 +83,8 @@ def test_ambiguous_failure_resends_the_same_message(settings: Settings, store: S
 
 
 def test_permanent_failure_is_recorded_not_retried(settings: Settings, store: Store) -> None:
-    box, clock = FakeMailbox(), Clock()
+    clock = Clock()
+    box = FakeMailbox(clock=clock)
     courier = FakeCourier(failures=[PermanentSendError("550 no such user")])
     box.add(mailgen.inquiry())
     agent = make(settings, store, courier, clock)
@@ -117,7 +102,8 @@ def test_template_error_sends_nothing_until_fixed(
     shutil.copytree(ROOT / "templates", folder)
     (folder / "acknowledgment.txt.j2").write_text("Hello {{ prospect.nmae }}")
     broken = replace(settings, acknowledgment=replace(settings.acknowledgment, templates=folder))
-    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    courier, clock = FakeCourier(), Clock()
+    box = FakeMailbox(clock=clock)
     box.add(mailgen.inquiry())
     report = make(broken, store, courier, clock).cycle(box)
     assert "nmae" in report.dispatch.errors[0] and acks(courier) == []
@@ -128,7 +114,8 @@ def test_template_error_sends_nothing_until_fixed(
 
 
 def test_hard_bounce_stops_automatic_mail(settings: Settings, store: Store) -> None:
-    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    courier, clock = FakeCourier(), Clock()
+    box = FakeMailbox(clock=clock)
     box.add(mailgen.inquiry(sender="gone@example.net"))
     agent = make(settings, store, courier, clock)
     agent.cycle(box)
@@ -137,19 +124,22 @@ def test_hard_bounce_stops_automatic_mail(settings: Settings, store: Store) -> N
     assert store.is_suppressed("gone@example.net")
     [p] = store.prospects()
     with store.transaction():
-        store.save_prospect(replace(p, status="done"))
+        store.save_prospect(replace(p, status=Status.DONE))
     box.add(mailgen.inquiry(sender="gone@example.net", subject="again"))
     agent.cycle(box)
     assert len(acks(courier)) == 1 and len(store.prospects()) == 2
 
 
 def test_backlog_is_recorded_but_not_answered_days_late(settings: Settings, store: Store) -> None:
-    box, courier, clock = FakeMailbox(), FakeCourier(), Clock()
+    courier, clock = FakeCourier(), Clock()
+    box = FakeMailbox(clock=clock)
     box.add(mailgen.inquiry())
     clock.t += timedelta(days=10)
     from inbox_agent.imap import Fetched
 
     old = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-    box.fetch = lambda uids: [Fetched(u, box.messages[u], 1, arrived=old) for u in uids]  # type: ignore[method-assign]
+    box.fetch = lambda uids: [  # type: ignore[method-assign]  # backdate what the fake fetches
+        Fetched(u, box.messages[u], 1, arrived=old) for u in uids
+    ]
     make(settings, store, courier, clock).cycle(box)
     assert acks(courier) == [] and len(store.prospects()) == 1

@@ -9,8 +9,11 @@ import pytest
 
 from inbox_agent.config import load_settings
 from inbox_agent.exceptions import MailboxConnectionError
+from inbox_agent.mail.classify import ClassifyPolicy, Verdict
+from inbox_agent.mail.message import Message
 from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.poller import Folder, PollReport, poll_folder
+from inbox_agent.records.prospect import Stage, Status
 from inbox_agent.runner import inbound_rules
 from inbox_agent.store import Store
 from inbox_agent.workers import ReaderPool
@@ -75,7 +78,8 @@ def test_uidvalidity_change_resyncs_without_duplicates(store: Store, rules: Inbo
     report = poll(box, store, rules)
     assert report.resynced and report.duplicates == 5
     assert len(store.prospects()) == 6
-    assert store.checkpoint("INBOX") is not None and store.checkpoint("INBOX").uidvalidity == 2  # type: ignore[union-attr]
+    checkpoint = store.checkpoint("INBOX")
+    assert checkpoint is not None and checkpoint.uidvalidity == 2
 
 
 def test_dropped_connection_mid_poll_keeps_committed_batches(
@@ -86,7 +90,8 @@ def test_dropped_connection_mid_poll_keeps_committed_batches(
         box.add(mailgen.inquiry(sender=f"p{i}@example.org"))
     with pytest.raises(MailboxConnectionError):
         poll(box, store, rules, batch=3)
-    assert len(store.prospects()) == 3 and store.checkpoint("INBOX").last_uid == 3  # type: ignore[union-attr]
+    checkpoint = store.checkpoint("INBOX")
+    assert len(store.prospects()) == 3 and checkpoint is not None and checkpoint.last_uid == 3
     box.fail_fetch_after = None
     poll(box, store, rules, batch=3)
     assert len(store.prospects()) == 7
@@ -95,16 +100,14 @@ def test_dropped_connection_mid_poll_keeps_committed_batches(
 def test_poison_message_never_blocks(
     store: Store, rules: InboundRules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import inbox_agent.mail.reading as reading
+    from inbox_agent.mail.classify import classify as real  # what reading.classify is
 
-    real = reading.classify
-
-    def breaks_on_poison(msg, policy, **kw):  # type: ignore[no-untyped-def]
+    def breaks_on_poison(msg: Message, policy: ClassifyPolicy, **kw: bool) -> Verdict:
         if "poison" in msg.subject:
             raise ValueError("detector bug")
         return real(msg, policy, **kw)
 
-    monkeypatch.setattr(reading, "classify", breaks_on_poison)
+    monkeypatch.setattr("inbox_agent.mail.reading.classify", breaks_on_poison)
     box = FakeMailbox()
     box.add(mailgen.inquiry(subject="poison"))
     box.add(mailgen.inquiry(sender="ok@example.org"))
@@ -122,7 +125,7 @@ def test_returning_customer_gets_a_new_linked_record(store: Store, rules: Inboun
     poll(box, store, rules)
     [old] = store.prospects()
     with store.transaction():
-        store.save_prospect(replace(old, stage="customer", status="done"))
+        store.save_prospect(replace(old, stage=Stage.CUSTOMER, status=Status.DONE))
     box.add(mailgen.inquiry(subject="Now I need spare parts"))
     poll(box, store, rules)
     new = store.open_prospect_for("jane@example.org")

@@ -11,6 +11,7 @@ import pytest
 
 from inbox_agent.exceptions import TemplateError
 from inbox_agent.records.prospect import Prospect
+from inbox_agent.sending.actions import MailKind
 from inbox_agent.sending.letters import Identity, Templates, build, clean_header, reply_subject
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,12 +19,13 @@ NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 ME = Identity("sales@example.com", "Acme Sales")
 
 
-def prospect(**kw: object) -> Prospect:
-    base: dict[str, object] = {
-        "id": 7, "email": "jane@example.org", "created_at": NOW, "name": "Jane",
-        "surname": "Doe", "subject": "Blue widgets", "question": "Do you ship?",
-    }  # fmt: skip
-    return Prospect(**{**base, **kw})  # type: ignore[arg-type]
+def prospect(
+    *, name: str = "Jane", subject: str = "Blue widgets", question: str = "Do you ship?"
+) -> Prospect:
+    return Prospect(
+        id=7, email="jane@example.org", created_at=NOW, name=name, surname="Doe",
+        subject=subject, question=question,
+    )  # fmt: skip
 
 
 def context(p: Prospect) -> dict[str, object]:
@@ -46,7 +48,7 @@ def test_acknowledgment_headers_threading_and_loop_marks() -> None:
     p = prospect(name="Jane\r\nBcc: x@evil.example", subject="Blue\r\nBcc: x@evil.example")
     text, html = Templates(ROOT / "templates").render("acknowledgment", context(p))
     letter = build(
-        key="7:ack", kind="acknowledgment", prospect=p, identity=ME,
+        key="7:ack", kind=MailKind.ACKNOWLEDGMENT, prospect=p, identity=ME,
         subject=reply_subject(p.subject), text=text, html=html, now=NOW,
         in_reply_to=["inq-1@example.org"],
     )  # fmt: skip
@@ -61,8 +63,8 @@ def test_acknowledgment_headers_threading_and_loop_marks() -> None:
     assert msg["Reply-To"] == "sales@example.com"
     assert msg["Message-ID"] == letter.message_id
     # deterministic: the same key and record always give the same Message-ID
-    again = build(key="7:ack", kind="acknowledgment", prospect=p, identity=ME, subject="s",
-                  text="t", html=None, now=NOW)  # fmt: skip
+    again = build(key="7:ack", kind=MailKind.ACKNOWLEDGMENT, prospect=p, identity=ME,
+                  subject="s", text="t", html=None, now=NOW)  # fmt: skip
     assert again.message_id == letter.message_id
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from inbox_agent.plan.guards import AckPolicy, plan_acknowledgment
@@ -15,12 +16,27 @@ P = Prospect(id=3, email="jane@example.org", created_at=NOW)
 POLICY = AckPolicy(max_age=timedelta(hours=72), cap=5, window=timedelta(hours=2))
 
 
-def plan(prospect: Prospect = P, **kw: object):  # type: ignore[no-untyped-def]
-    args: dict[str, object] = {
-        "wanted": True, "refusal": "", "arrived": NOW, "now": NOW, "mail_times": [],
-        "suppressed": False, "policy": POLICY,
-    }  # fmt: skip
-    return plan_acknowledgment(prospect, **{**args, **kw})  # type: ignore[arg-type]
+def plan(
+    prospect: Prospect = P,
+    *,
+    wanted: bool = True,
+    refusal: str = "",
+    arrived: datetime = NOW,
+    now: datetime = NOW,
+    mail_times: Sequence[datetime] = (),
+    suppressed: bool = False,
+    policy: AckPolicy = POLICY,
+) -> tuple[Acknowledge | None, str]:
+    return plan_acknowledgment(
+        prospect,
+        wanted=wanted,
+        refusal=refusal,
+        arrived=arrived,
+        now=now,
+        mail_times=mail_times,
+        suppressed=suppressed,
+        policy=policy,
+    )
 
 
 def test_a_fresh_inquiry_is_acknowledged() -> None:
@@ -46,7 +62,8 @@ def test_outbox_backoff_covers_an_hour_outage() -> None:
     for _ in range(20):
         entry = outbox.retry_later(entry, t, "451 try later")
         assert entry.status == outbox.PENDING
-        t = entry.next_attempt_at  # type: ignore[assignment]
+        assert entry.next_attempt_at is not None
+        t = entry.next_attempt_at
     assert t - NOW > timedelta(hours=1)
     assert outbox.backoff(100) == outbox.BACKOFF_MAX
     assert outbox.failed(entry, t, "550").status == outbox.FAILED
@@ -59,7 +76,7 @@ def test_outbox_roundtrip_keeps_bytes() -> None:
 
 
 def test_every_action_keeps_its_type_and_key_through_the_store() -> None:
-    every = [
+    every: list[actions.Action] = [
         Acknowledge(1, "jane@example.org"),
         Notify(1, "alice@example.com", NotifyReason.NEW_PROSPECT, "Do you ship?"),
         Notify(1, "alice@example.com", NotifyReason.REPLIED, "Thanks!", "<r1@example.org>"),

@@ -4,8 +4,9 @@ every platform's notification, then the rule language itself: parsing problems a
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict, Unpack
 
 import pytest
 
@@ -247,14 +248,27 @@ def test_a_good_rule_survives_a_bad_neighbour() -> None:
 # ---------------------------------------------------------------- matching
 
 
-def message(**fields: object) -> Message:
-    values: dict[str, object] = {
+class _Fields(TypedDict, total=False):
+    """The ``Message`` fields these tests set."""
+
+    message_id: str
+    subject: str
+    from_: Address | None
+    reply_to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    delivered_to: tuple[str, ...]
+    text: str
+    headers: Mapping[str, tuple[str, ...]]
+
+
+def message(**fields: Unpack[_Fields]) -> Message:
+    values: _Fields = {
         "message_id": "m@x",
         "subject": "",
         "from_": Address("", "a@b.example"),
     }
     values.update(fields)
-    return Message(**values)  # type: ignore[arg-type]
+    return Message(**values)
 
 
 def rules(*tables: dict[str, object]) -> tuple[SourceRule, ...]:

@@ -10,21 +10,42 @@ import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
 from inbox_agent.exceptions import StoreError, StoreLockedError
-from inbox_agent.records.prospect import Checkpoint, Event, LoggedMessage, Prospect, Quote
+from inbox_agent.mail.classify import Kind
+from inbox_agent.records.prospect import (
+    Checkpoint,
+    Direction,
+    Event,
+    LoggedMessage,
+    Prospect,
+    Quote,
+    Status,
+)
 from inbox_agent.store import Store
+from inbox_agent.store.database import JournalStorage
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-def prospect(email: str, **kw: object) -> Prospect:
-    event = Event(at=T0, direction="in", kind="inquiry", message_id=f"<{email}>", summary="hi")
+class _Fields(TypedDict, total=False):
+    """What the tests set on a new record besides its address."""
+
+    quote: Quote | None
+    question: str
+    previous_id: int | None
+
+
+def prospect(email: str, **kw: Unpack[_Fields]) -> Prospect:
+    event = Event(
+        at=T0, direction=Direction.IN, kind="inquiry", message_id=f"<{email}>", summary="hi"
+    )
     return Prospect(
         email=email, created_at=T0, message_ids=(f"m-{email}",), timeline=(event,), **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_roundtrip_survives_reopen(tmp_path: Path) -> None:
@@ -47,6 +68,7 @@ def test_snapshot_is_a_tinydb_file_after_compaction(tmp_path: Path) -> None:
     with Store.open(path) as store:
         with store.transaction():
             store.save_prospect(prospect("a@x.test"))
+        assert isinstance(store._db._storage, JournalStorage)
         store._db._storage.snapshot()  # what compaction does
     assert (tmp_path / "p.json.journal").stat().st_size == 0
     db = TinyDB(str(path))
@@ -86,8 +108,9 @@ def test_replaying_journal_over_newer_snapshot_is_harmless(tmp_path: Path) -> No
         with store.transaction():
             p = store.save_prospect(prospect("a@x.test"))
         with store.transaction():
-            store.save_prospect(replace(p, status="call"))
+            store.save_prospect(replace(p, status=Status.CALL))
         journal = (tmp_path / "p.json.journal").read_bytes()
+        assert isinstance(store._db._storage, JournalStorage)
         store._db._storage.snapshot()
     (tmp_path / "p.json.journal").write_bytes(journal)  # crash between replace and truncate
     with Store.open(path) as store:
@@ -161,7 +184,7 @@ def test_closed_record_frees_the_address(tmp_path: Path) -> None:
         with store.transaction(), pytest.raises(StoreError, match="open record"):
             store.save_prospect(prospect("a@x.test"))
         with store.transaction():
-            store.save_prospect(replace(first, status="done"))
+            store.save_prospect(replace(first, status=Status.DONE))
             second = store.save_prospect(prospect("a@x.test", previous_id=first.id))
         assert store.open_prospect_for("a@x.test") == second
         assert store.latest_prospect_for("a@x.test") == second
@@ -170,7 +193,7 @@ def test_closed_record_frees_the_address(tmp_path: Path) -> None:
 def test_reads_inside_a_transaction_see_its_writes(tmp_path: Path) -> None:
     with Store.open(tmp_path / "p.json") as store, store.transaction():
         saved = store.save_prospect(prospect("a@x.test"))
-        store.log_message(LoggedMessage("k1", "m", "INBOX", 1, "inquiry", "r", T0, saved.id))
+        store.log_message(LoggedMessage("k1", "m", "INBOX", 1, Kind.INQUIRY, "r", T0, saved.id))
         assert store.open_prospect_for("a@x.test") == saved
         assert store.has_message("k1")
 

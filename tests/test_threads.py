@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.message import parse_message
 from inbox_agent.records import conversation
 from inbox_agent.records.assignment import Agent
 from inbox_agent.records.commands import parse_commands
-from inbox_agent.records.prospect import Event, Prospect
-from inbox_agent.records.threads import Lookups, Thread, find_thread
+from inbox_agent.records.prospect import Direction, Event, Prospect, Status
+from inbox_agent.records.threads import Author, Lookups, Thread, find_thread
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 JANE = Prospect(id=7, email="jane@example.org", created_at=NOW, message_ids=("inq-1@x", "ia.7@s"))
@@ -57,26 +59,33 @@ def test_sender_and_recipient_fallbacks() -> None:
 
 
 def test_kinds() -> None:
-    with_record = Thread(JANE, "references", "prospect")
-    assert conversation.kind_of("inquiry", with_record, human_from_us=False) == "prospect_reply"
-    assert conversation.kind_of("auto_reply", with_record, human_from_us=False) == "auto_reply"
-    assert conversation.kind_of("own", Thread(None, "none", "agent"), human_from_us=False) == "own"
+    with_record = Thread(JANE, "references", Author.PROSPECT)
+    assert conversation.kind_of(Kind.INQUIRY, with_record, human_from_us=False) == "prospect_reply"
+    assert conversation.kind_of(Kind.AUTO_REPLY, with_record, human_from_us=False) == "auto_reply"
     assert (
-        conversation.kind_of("own", Thread(JANE, "x", "agent"), human_from_us=True) == "agent_reply"
+        conversation.kind_of(Kind.OWN, Thread(None, "none", Author.AGENT), human_from_us=False)
+        == "own"
     )
     assert (
-        conversation.kind_of("inquiry", Thread(JANE, "x", "else"), human_from_us=False) == "inquiry"
+        conversation.kind_of(Kind.OWN, Thread(JANE, "x", Author.AGENT), human_from_us=True)
+        == "agent_reply"
+    )
+    assert (
+        conversation.kind_of(Kind.INQUIRY, Thread(JANE, "x", Author.ELSE), human_from_us=False)
+        == "inquiry"
     )
 
 
 def test_agent_reply_then_prospect_reply_makes_a_prospect() -> None:
-    event = Event(NOW, "out", "agent_reply", "a@x", "prices attached")
-    called = JANE.__class__(**{**JANE.__dict__, "status": "call"})
+    event = Event(NOW, Direction.OUT, "agent_reply", "a@x", "prices attached")
+    called = replace(JANE, status=Status.CALL)
     answered = conversation.agent_replied(called, event, NOW, "alice@example.com")
     assert answered.status == "email" and answered.first_response_at == NOW
     assert answered.assigned_to == "alice@example.com"
     assert any(e.kind == "status" and "call → email" in e.summary for e in answered.timeline)
-    replied = conversation.prospect_replied(answered, Event(NOW, "in", "prospect_reply"), NOW)
+    replied = conversation.prospect_replied(
+        answered, Event(NOW, Direction.IN, "prospect_reply"), NOW
+    )
     assert replied.stage == "prospect" and replied.last_inbound_at == NOW
 
 
@@ -120,7 +129,7 @@ def test_accepting_a_meeting_makes_a_lead_a_prospect() -> None:
     assert conversation.accepted_meeting(msg)
     declined = parse_message(raw.replace(b"PARTSTAT=ACCEPTED", b"PARTSTAT=DECLINED"))
     assert not conversation.accepted_meeting(declined)
-    event = Event(NOW, "in", "prospect_reply", "m@x", "accepted")
+    event = Event(NOW, Direction.IN, "prospect_reply", "m@x", "accepted")
     record = conversation.prospect_replied(JANE, event, NOW, accepted=True)
     assert (record.stage, record.status) == ("prospect", "call")
     assert conversation.prospect_replied(JANE, event, NOW).stage == "lead"  # no agent answer yet
