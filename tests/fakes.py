@@ -3,60 +3,87 @@ Dovecot and aiosmtpd on loopback)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from inbox_agent.exceptions import MailboxConnectionError
 from inbox_agent.imap import Fetched, FolderState
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
 class FakeMailbox:
-    """A folder of (uid, raw) with a UIDVALIDITY; implements ``MailboxSession``."""
+    """Folders of (uid, raw) with a UIDVALIDITY; implements ``MailboxSession`` the way Dovecot
+    does (``tests/test_mailbox_contract.py`` runs both through the same tests): UIDs grow per
+    folder, each message keeps the time it arrived (INTERNALDATE, from ``clock``), a UID that is
+    gone is skipped, ``\\Sent`` is the folder ``Sent``."""
 
-    messages: dict[int, bytes] = field(default_factory=dict)
+    clock: Callable[[], datetime] = _utcnow
     uidvalidity: int = 1
     fail_fetch_after: int | None = None  # raise after this many fetch calls (a dropped link)
     fetch_calls: int = 0
+    folders: dict[str, dict[int, bytes]] = field(default_factory=lambda: {"INBOX": {}, "Sent": {}})
+    arrived: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    selected: str = "INBOX"
+    filed: list[tuple[str, bytes]] = field(default_factory=list)  # our copies, appended to Sent
 
-    def add(self, raw: bytes) -> int:
-        uid = max(self.messages, default=0) + 1
-        self.messages[uid] = raw
+    @property
+    def messages(self) -> dict[int, bytes]:
+        return self.folders["INBOX"]
+
+    @property
+    def sent(self) -> dict[int, bytes]:
+        return self.folders["Sent"]
+
+    def deliver(self, folder: str, raw: bytes) -> int:
+        """Mail arriving in ``folder``, as a server's APPEND; returns its UID."""
+        box = self.folders.setdefault(folder, {})
+        uid = max(box, default=0) + 1
+        box[uid] = raw
+        self.arrived[(folder, uid)] = self.clock().astimezone(UTC)
         return uid
 
-    sent: dict[int, bytes] = field(default_factory=dict)  # the Sent folder
-    selected: str = "INBOX"
-
-    def _folder(self) -> dict[int, bytes]:
-        return self.messages if self.selected == "INBOX" else self.sent
+    def add(self, raw: bytes) -> int:
+        return self.deliver("INBOX", raw)
 
     def select(self, folder: str) -> FolderState:
         self.selected = folder
-        return FolderState(folder, self.uidvalidity, max(self._folder(), default=0) + 1)
+        box = self.folders.setdefault(folder, {})
+        return FolderState(folder, self.uidvalidity, max(box, default=0) + 1)
 
     def uids_after(self, last_uid: int) -> list[int]:
-        return sorted(u for u in self._folder() if u > last_uid)
+        return sorted(u for u in self.folders[self.selected] if u > last_uid)
 
     def fetch(self, uids: Sequence[int]) -> list[Fetched]:
         self.fetch_calls += 1
         if self.fail_fetch_after is not None and self.fetch_calls > self.fail_fetch_after:
-            from inbox_agent.exceptions import MailboxConnectionError
-
             raise MailboxConnectionError("connection dropped")
-        box = self._folder()
-        return [Fetched(u, box[u], len(box[u])) for u in uids]
-
-    filed: list[tuple[str, bytes]] = field(default_factory=list)
+        box = self.folders[self.selected]
+        return [
+            Fetched(u, box[u], len(box[u]), arrived=self.arrived.get((self.selected, u)))
+            for u in uids
+            if u in box
+        ]
 
     def special_folder(self, flag: bytes, fallback: str) -> str:
-        return "Sent"
+        return "Sent" if flag == b"\\Sent" else fallback
 
     def append(self, folder: str, raw: bytes, flags: Sequence[bytes] = ()) -> None:
         self.filed.append((folder, raw))
-        self.sent[max(self.sent, default=0) + 1] = raw
+        self.deliver(folder, raw)
 
     def renumber(self) -> None:
         """What a server does on UIDVALIDITY change: new UIDs for the same mail."""
-        self.messages = {i + 100: raw for i, raw in enumerate(self.messages.values(), 1)}
+        inbox = self.folders["INBOX"]
+        times = [self.arrived.get(("INBOX", u)) for u in inbox]
+        self.folders["INBOX"] = {i + 100: raw for i, raw in enumerate(inbox.values(), 1)}
+        self.arrived.update(
+            {("INBOX", i + 100): t for i, t in enumerate(times, 1) if t is not None}
+        )
         self.uidvalidity += 1
 
 
