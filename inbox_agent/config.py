@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from inbox_agent.exceptions import ConfigError, Problem
 from inbox_agent.mail.sources import (
@@ -32,6 +33,7 @@ from inbox_agent.schema import AGENT_KEYS, LISTS, REQUIRED, SCHEMA, Check
 class BusinessSettings:
     name: str = "Our business"
     timezone: str = "UTC"
+    website: str = ""  # e.g. "https://acme.example": its forms send from this domain
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,17 @@ class Settings:
     @property
     def message_id_domain(self) -> str:
         return self.mailbox.address.rpartition("@")[2].lower()
+
+    @property
+    def site_domains(self) -> frozenset[str]:
+        """The business's own domains: the shared mailbox's and its aliases', and the website's
+        (without ``www.``). Mail from them is the business's own or its site's forms."""
+        found = {a.rpartition("@")[2] for a in self.mailbox.own_addresses}
+        host = urlsplit(self.business.website if "//" in self.business.website
+                        else f"//{self.business.website}").hostname  # fmt: skip
+        if host:
+            found.add(host.removeprefix("www."))
+        return frozenset(d.lower() for d in found if d)
 
 
 def secret(env_name: str) -> str:

@@ -102,7 +102,7 @@ def _spam_headers(value: Any) -> str | None:
 _STR, _BOOL, _INT = _type(str, "text"), _type(bool, "true or false"), _type(int, "a whole number")
 
 SCHEMA: dict[str, dict[str, Check]] = {
-    "business": {"name": _STR, "timezone": _timezone},
+    "business": {"name": _STR, "timezone": _timezone, "website": _STR},
     "mailbox": {
         "address": _email, "host": _STR, "port": _port, "security": _one_of(*SECURITY),
         "username": _STR, "password_env": _env_name, "allow_insecure": _BOOL,

@@ -1,8 +1,9 @@
 """What ships: one set of starter files, and a wheel that carries everything the program reads.
 
 The repository root's ``rules.toml`` and ``templates/`` are the ones a reader of the repository
-edits and the tests use; ``inbox_agent/starter/`` holds the copies ``inbox-agent init`` writes and
-``demo`` reads, inside the package. They must stay byte for byte equal.
+edits and the tests use; ``inbox_agent/starter/`` holds what ``inbox-agent init`` writes and
+``demo`` reads, inside the package: symbolic links to the root's, followed when the wheel is
+built. Should the links ever become copies, these tests keep them byte for byte equal.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ class ReadingRules:
     default_region: str
     own_addresses: frozenset[str]
     staff: frozenset[str]  # agents and owners: never prospects, never acknowledged
+    site_domains: frozenset[str] = frozenset()  # the business's own domains (config.site_domains)
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,11 @@ class Prospect:
     id: int = 0
     name: str = ""
     surname: str = ""
-    phone: str = ""
+    phone: str = ""  # E.164 when it could be normalised
+    phone_raw: str = ""  # the number as the person wrote it (kept when it cannot be normalised)
     company: str = ""
     source: str = "email"
+    sub_source: str = ""  # e.g. "facebook / spring campaign" (UTM, "how did you hear about us")
     interest: str = "product_information"
     stage: Stage = Stage.LEAD
     status: Status = Status.NEW
@@ -114,6 +116,9 @@ class Prospect:
     lost_reason: str = ""
     subject: str = ""
     question: str = ""
+    form: tuple[tuple[str, str], ...] = ()  # a form notification's own fields, label -> value
+    language: str = ""  # of what the person wrote (ISO 639-1), for our automatic mail
+    attention: str = ""  # why a person must handle this record by hand ("" when none)
     previous_id: int | None = None
     message_ids: tuple[str, ...] = ()
     timeline: tuple[Event, ...] = field(default=())
@@ -218,6 +223,7 @@ def prospect_from_dict(data: dict[str, Any], doc_id: int) -> Prospect:
     values["quote"] = Quote(**values["quote"]) if values.get("quote") else None
     values["sale"] = Sale(**values["sale"]) if values.get("sale") else None
     values["message_ids"] = tuple(values.get("message_ids", ()))
+    values["form"] = tuple((str(k), str(v)) for k, v in values.get("form", ()))
     values["timeline"] = tuple(event_from_dict(e) for e in values.get("timeline", ()))
     values["status"] = Status(values.get("status", Status.NEW))
     values["stage"] = Stage(values.get("stage", Stage.LEAD))
