@@ -59,8 +59,19 @@ WORDPRESS = dict(
 
 def test_the_order_is_data() -> None:
     assert [k for k, _ in DETECTORS] == [
-        "own", "bounce", "spam", "inquiry", "own", "auto_reply", "list",
+        "own", "bounce", "spam", "inquiry", "own", "auto_reply", "auto_reply", "list",
     ]  # fmt: skip
+    assert [d.__name__ if d else None for _, d in DETECTORS] == [
+        "own", "bounce", "spam", None, "own_address", "auto_reply", "no_reply_sender",
+        "mailing_list",
+    ]  # fmt: skip
+
+
+def test_the_verdict_names_its_detector() -> None:
+    assert classify(mail(sender="noreply@shop.example"), POLICY).detector == "no_reply_sender"
+    assert classify(mail(), POLICY).detector == "none"
+    gated = classify(mail(sender="noreply@shop.example"), POLICY, robot_source=True)
+    assert gated.kind == "inquiry" and gated.detector == "robot_source"
 
 
 def test_form_plugin_sending_as_our_address_is_still_an_inquiry() -> None:

@@ -356,3 +356,20 @@ def test_the_first_interest_with_a_keyword_wins() -> None:
         == "quote"
     )
     assert match_interest(message(text="It is broken."), table) == "tech"
+
+
+def test_a_known_sender_is_a_named_platform_or_the_businesss_own_domain() -> None:
+    from inbox_agent.mail.sources import known_sender
+
+    rules = SOURCES
+    assert known_sender(_from("Leads <lead@facebookmail.com>"), rules)
+    assert known_sender(_from("form-submission@squarespace.info"), rules)
+    assert not known_sender(_from("wordpress@evil.example"), rules)  # wordpress@* fits anyone
+    assert known_sender(_from("wordpress@acme.example"), rules, frozenset({"acme.example"}))
+    assert known_sender(_from("forms@shop.acme.example"), rules, frozenset({"acme.example"}))
+    assert not known_sender(_from("x@notacme.example"), rules, frozenset({"acme.example"}))
+    assert not known_sender(_from("jane@example.org"), rules)
+
+
+def _from(sender: str) -> Message:
+    return parse_message(inquiry(sender=sender))

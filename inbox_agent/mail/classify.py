@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from inbox_agent.mail.message import Message
@@ -53,6 +53,7 @@ ROBOT_KINDS = frozenset({Kind.BOUNCE, Kind.AUTO_REPLY, Kind.LIST, Kind.SPAM})
 class Verdict:
     kind: Kind  # one of KINDS
     reason: str  # short human text: which signal decided
+    detector: str = field(default="", compare=False)  # the name of the detector that decided
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def bounce(msg: Message, policy: ClassifyPolicy) -> str | None:
     if _SYSTEM.search(local) and _BOUNCE_BODY.search(msg.text):
         return "delivery-failure text from a system sender"
     # RFC 3834 auto-replies and read receipts use the null sender too: they are not bounces.
-    if msg.return_path == "" and auto_reply(msg, policy) is None:
+    if msg.return_path == "" and not auto_reply(msg, policy) and not no_reply_sender(msg, policy):
         return "empty Return-Path (null sender)"
     return None
 
@@ -232,6 +233,12 @@ def auto_reply(msg: Message, policy: ClassifyPolicy) -> str | None:
         return "read receipt (disposition-notification)"
     if _AUTO_SUBJECT.search(msg.subject.strip()):
         return "out-of-office or automatic-reply subject"
+    return None
+
+
+def no_reply_sender(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """A sender that says not to answer it: robot mail, unless it names a person (the reading
+    decides that: a lead notification often comes from a no-reply address)."""
     if _NO_REPLY.search(_from_local(msg)):
         return "no-reply sender"
     return None
@@ -261,6 +268,7 @@ DETECTORS: tuple[tuple[Kind, Detector | None], ...] = (
     (Kind.INQUIRY, ROBOT_SOURCE_GATE),
     (Kind.OWN, own_address),
     (Kind.AUTO_REPLY, auto_reply),
+    (Kind.AUTO_REPLY, no_reply_sender),
     (Kind.LIST, mailing_list),
 )
 
@@ -270,9 +278,11 @@ def classify(msg: Message, policy: ClassifyPolicy, *, robot_source: bool = False
     for kind, detect in DETECTORS:
         if detect is None:
             if robot_source:
-                return Verdict(kind, "form or ad-platform notification (robot source)")
+                return Verdict(
+                    kind, "form or ad-platform notification (robot source)", "robot_source"
+                )
             continue
         reason = detect(msg, policy)
         if reason:
-            return Verdict(kind, reason)
-    return Verdict(Kind.INQUIRY, "no automatic-mail signal")
+            return Verdict(kind, reason, detect.__name__)
+    return Verdict(Kind.INQUIRY, "no automatic-mail signal", "none")

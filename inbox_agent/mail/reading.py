@@ -98,7 +98,7 @@ def understand(msg: Message, rules: ReadingRules) -> Reading:
 
 
 def _understand(msg: Message, rules: ReadingRules) -> Reading:
-    source = match_source(msg, rules.sources, rules.default_source)
+    source = match_source(msg, rules.sources, rules.default_source, rules.site_domains)
     verdict = classify(msg, rules.policy, robot_source=source.robot)
     if verdict.kind != Kind.INQUIRY:
         return Reading(

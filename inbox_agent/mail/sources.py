@@ -78,6 +78,7 @@ class SourceMatch:
     name: str
     robot: bool
     reason: str  # e.g. "from matches wordpress@*"
+    known_sender: bool = False  # From is a robot we know by name (see ``known_sender``)
 
 
 # ---------------------------------------------------------------- parsing rules.toml
@@ -281,14 +282,42 @@ def _fires(rule: SourceRule, msg: Message, body: str) -> str | None:
     return " and ".join(reasons) if reasons and rule.match == "all" else None
 
 
-def match_source(msg: Message, rules: Sequence[SourceRule], default: str = "email") -> SourceMatch:
+def _names_a_domain(glob: Glob) -> bool:
+    """``*@facebookmail.com`` names the platform's domain; ``wordpress@*`` fits anyone's."""
+    domain = glob.text.rpartition("@")[2]
+    return bool(domain) and not any(c in domain for c in "*?[")
+
+
+def known_sender(
+    msg: Message, rules: Sequence[SourceRule], site_domains: frozenset[str] = frozenset()
+) -> bool:
+    """From is a robot we know by name: an address at one of the business's own domains (its
+    site's forms), or one a robot rule's ``from`` glob names with a concrete domain (a platform's
+    sender). A From header alone can be forged; the caller decides what that proof is worth."""
+    sender = msg.from_.email if msg.from_ else ""
+    domain = sender.rpartition("@")[2]
+    if domain and any(domain == d or domain.endswith(f".{d}") for d in site_domains):
+        return True
+    return any(
+        _names_a_domain(g) and g.matches((sender,))
+        for rule in rules if rule.robot for g in rule.from_
+    )  # fmt: skip
+
+
+def match_source(
+    msg: Message,
+    rules: Sequence[SourceRule],
+    default: str = "email",
+    site_domains: frozenset[str] = frozenset(),
+) -> SourceMatch:
     """The first rule that fires names the source; else ``default`` (a person, not a robot)."""
     body = msg.text[:BODY_CAP]
+    known = known_sender(msg, rules, site_domains)
     for rule in rules:
         reason = _fires(rule, msg, body)
         if reason is not None:
-            return SourceMatch(rule.name, rule.robot, reason)
-    return SourceMatch(default, False, "no source rule matched")
+            return SourceMatch(rule.name, rule.robot, reason, known)
+    return SourceMatch(default, False, "no source rule matched", known)
 
 
 def match_interest(
