@@ -10,7 +10,7 @@ import pytest
 from inbox_agent.mail.contact import Contact, extract_contact, fresh_text
 from inbox_agent.mail.fields import form_fields, sanitize
 from inbox_agent.mail.message import Address, Message, parse_message
-from tests.mailgen import inquiry
+from tests.mailgen import form_notification, inquiry
 
 OWN = frozenset({"sales@shop.example"})
 
@@ -324,3 +324,20 @@ def test_contact_pickles_for_the_reader_workers() -> None:
 
     contact = robot("Email: a@x.example")
     assert pickle.loads(pickle.dumps(contact)) == contact
+
+
+def test_the_contact_says_where_the_address_was_found() -> None:
+    from inbox_agent.mail.contact import Origin
+
+    direct = parse_message(inquiry(sender="Jane <jane@example.org>"))
+    assert extract_contact(direct, robot=False).origin == Origin.FROM
+    replied = parse_message(inquiry(sender="Jane <jane@example.org>",
+                                    headers={"Reply-To": "jd@example.net"}))  # fmt: skip
+    found = extract_contact(replied, robot=False)
+    assert (found.email, found.origin) == ("jd@example.net", Origin.REPLY_TO)
+    form = parse_message(form_notification())
+    found = extract_contact(form, robot=True)
+    assert (found.email, found.origin) == ("sam@example.net", Origin.FORM)
+    nobody = parse_message(inquiry(sender="Shop <sales@acme.example>"))
+    assert extract_contact(nobody, robot=True, own_addresses=frozenset({"sales@acme.example"})
+                           ).origin == Origin.NONE  # fmt: skip

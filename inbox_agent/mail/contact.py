@@ -15,6 +15,7 @@ import email.utils
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import phonenumbers
 
@@ -68,6 +69,16 @@ _NOT_PHONE = re.compile(
 )
 
 
+class Origin(StrEnum):
+    """Where the person's address was found. Only ``FROM`` is the sender itself: any other
+    origin names an address the message's sender chose, which may be anyone's."""
+
+    FROM = "from"
+    REPLY_TO = "reply_to"
+    FORM = "form"  # a form field of a notification's body
+    NONE = "none"  # no address found
+
+
 @dataclass(frozen=True)
 class Contact:
     email: str  # the person's address, never the form robot's
@@ -77,6 +88,7 @@ class Contact:
     company: str
     question: str  # one line echoing what they asked
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    origin: Origin = Origin.NONE
 
 
 def fresh_text(text: str) -> str:
@@ -201,24 +213,30 @@ def _strip_greeting(line: str) -> str:
 
 def _address(
     msg: Message, fields: Mapping[str, str], robot: bool, own: frozenset[str]
-) -> tuple[str, str]:
-    """(the person's e-mail, the display name that came with it)."""
+) -> tuple[str, str, Origin]:
+    """(the person's e-mail, the display name that came with it, where the address was found)."""
     sender = msg.from_.email if msg.from_ else ""
     replies = [a for a in msg.reply_to if a.email not in own and not _NOREPLY.match(a.email)]
-    candidates: list[Address] = []
+    candidates: list[tuple[Address, Origin]] = []
     if robot:
         keys = ["email", "from", *(k for k in fields if "mail" in k or "correo" in k)]
         for key in keys:
             if found := _valid_email(fields.get(key, ""), own):
-                candidates.append(Address(fields[key] if key == "from" else "", found))
-        candidates += [a for a in replies if a.email != sender]
+                candidates.append(
+                    (Address(fields[key] if key == "from" else "", found), Origin.FORM)
+                )
+        candidates += [(a, Origin.REPLY_TO) for a in replies if a.email != sender]
     else:
-        candidates = replies + ([msg.from_] if msg.from_ and sender not in own else [])
-    for candidate in candidates:
+        candidates = [(a, Origin.REPLY_TO) for a in replies]
+        if msg.from_ and sender not in own:
+            candidates.append((msg.from_, Origin.FROM))
+    for candidate, origin in candidates:
         if address := _valid_email(candidate.email, own):
             named = next((a.name for a in msg.reply_to if a.email == address and a.name), "")
-            return address, candidate.name or named
-    return "", ""
+            if origin == Origin.REPLY_TO and address == sender:
+                origin = Origin.FROM
+            return address, candidate.name or named, origin
+    return "", "", Origin.NONE
 
 
 def extract_contact(
@@ -233,7 +251,7 @@ def extract_contact(
     text = fresh_text(msg.text)
     lines = text.splitlines()
     fields = form_fields(text)
-    address, display = _address(msg, fields, robot, own)
+    address, display, origin = _address(msg, fields, robot, own)
     name, surname = _names(fields)
     if not name and not surname:
         name, surname = _display_name(display)
@@ -250,4 +268,5 @@ def extract_contact(
         company=sanitize(fields.get("company", ""), COMPANY_CAP),
         question=_question(fields, lines, robot),
         fields=dict(fields),  # a plain dict: it must pickle (the reader's worker processes)
+        origin=origin,
     )
