@@ -25,6 +25,7 @@ have body patterns, and only its first ``BODY_CAP`` characters.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -65,6 +66,11 @@ class SourceRule:
     headers: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (lower-case header name, regex)
     body: tuple[re.Pattern[str], ...] = ()
     match: str = "any"  # "any" | "all"
+
+    @functools.cached_property
+    def known_senders(self) -> tuple[Glob, ...]:
+        """The ``from`` globs that name a platform's domain, for a robot rule (``known_sender``)."""
+        return tuple(g for g in self.from_ if _names_a_domain(g)) if self.robot else ()
 
 
 @dataclass(frozen=True)
@@ -298,10 +304,7 @@ def known_sender(
     domain = sender.rpartition("@")[2]
     if domain and any(domain == d or domain.endswith(f".{d}") for d in site_domains):
         return True
-    return any(
-        _names_a_domain(g) and g.matches((sender,))
-        for rule in rules if rule.robot for g in rule.from_
-    )  # fmt: skip
+    return any(g.regex.match(sender) for rule in rules for g in rule.known_senders)
 
 
 def match_source(
