@@ -23,6 +23,7 @@ from inbox_agent.config import Settings, config_path, load_settings
 from inbox_agent.exceptions import ConfigError, InboxAgentError, ParseError, UsageError
 from inbox_agent.mail.reading import ReadingRules, read_message
 from inbox_agent.records.prospect import Prospect
+from inbox_agent.sending.outbox import Delivery
 from inbox_agent.store import Store
 from inbox_agent.views import (
     prospects_csv,
@@ -32,6 +33,7 @@ from inbox_agent.views import (
     quarantine_table,
     reading_row,
     record_text,
+    undeliverable_table,
 )
 
 log = logging.getLogger("inbox_agent")
@@ -236,7 +238,15 @@ def quarantine(obj: Context) -> None:
     settings = obj.settings()
     with Store.open(settings.store.path) as store:
         entries = store.quarantined()
-    click.echo(quarantine_table(entries) if entries else "Nothing in quarantine.")
+        failed = [e for e in store.outbox() if e.status == Delivery.FAILED]
+    if not entries and not failed:
+        click.echo("Nothing in quarantine.")
+    if entries:
+        click.echo("Incoming mail that could not be processed:")
+        click.echo(quarantine_table(entries))
+    if failed:
+        click.echo(("\n" if entries else "") + "Outgoing mail that could not be delivered:")
+        click.echo(undeliverable_table(failed))
 
 
 @cli.command()

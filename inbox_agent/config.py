@@ -150,6 +150,11 @@ class Settings:
         return frozenset({*(a.email for a in self.agents), *self.commands.owners})
 
     @property
+    def supervisors(self) -> tuple[str, ...]:
+        """Who hears of what needs a person when no agent does: the owners, then the digest's."""
+        return tuple(dict.fromkeys((*self.commands.owners, *self.digest.to)))
+
+    @property
     def message_id_domain(self) -> str:
         return self.mailbox.address.rpartition("@")[2].lower()
 

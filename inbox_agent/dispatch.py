@@ -4,28 +4,37 @@ Order matters for exactly-once: the entry exists (queued in the same transaction
 it answers) before anything is sent; its rendered bytes and Message-ID are saved before the first
 attempt; only a confirmed send marks it sent. A crash after the server accepted but before the
 mark means one resend of the *same* message (same Message-ID), which mail clients collapse.
+
+Poison never stops the outbox: an entry whose letter cannot be built (an address no mail system
+can carry, a bug) or that the server refuses for good fails alone, with the reason; it is listed
+by ``inbox-agent quarantine``, and the person's agent is told so that a human writes to them
+(``plan.delivery``). Every other entry goes on. A broken template is the owner's to fix: those
+entries wait and are retried, and the cycle reports them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inbox_agent.exceptions import (
     AmbiguousSendError,
+    LetterError,
     MailboxError,
     PermanentSendError,
     SmtpUnavailableError,
+    StoreError,
     TemplateError,
     TemporarySendError,
 )
+from inbox_agent.plan.delivery import after_failure
 from inbox_agent.records.conversation import mail_sent
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.sending import outbox
 from inbox_agent.sending.actions import Action
-from inbox_agent.sending.letters import Letter
+from inbox_agent.sending.letters import Letter, mail_address
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.smtp import Courier
 from inbox_agent.store import Store
@@ -53,6 +62,119 @@ def on_sent(prospect: Prospect, entry: OutboxEntry, now: datetime) -> Prospect:
     )  # fmt: skip
 
 
+@dataclass
+class Dispatcher:
+    """One pass over the open outbox entries."""
+
+    store: Store
+    courier: Courier
+    render: Render
+    sender: str  # the envelope sender: the shared address
+    now: Callable[[], datetime]
+    file_copy: File | None = None
+    supervisors: Sequence[str] = ()  # told of undeliverable mail when no agent is assigned
+    report: DispatchReport = field(default_factory=DispatchReport)
+
+    def run(self) -> DispatchReport:
+        """Every open entry once; entries queued meanwhile (a failure's notice to the agent)
+        go in the same run."""
+        done: set[str] = set()
+        while todo := [e for e in self.store.outbox_open() if e.key not in done]:
+            for entry in todo:
+                done.add(entry.key)
+                try:
+                    self._one(entry)
+                except SmtpUnavailableError:
+                    return self.report  # the server is down: the rest go next round
+                except StoreError:
+                    raise  # the disk, not this entry: stop and say so
+                except Exception as exc:  # a bug on one entry must not hold up the others
+                    log.exception("%s: failed while sending", entry.key)
+                    self._failed(entry, f"processing failed: {exc!r}")
+        return self.report
+
+    def _one(self, entry: OutboxEntry) -> None:
+        if entry.status == outbox.SENT:
+            self._file(entry)
+            return
+        if not entry.due(self.now()):
+            return
+        prospect = self.store.prospect(entry.prospect_id)
+        if prospect is None:
+            self._failed(entry, "its record no longer exists (erased)")
+            return
+        if not entry.raw:
+            try:
+                letter = self.render(entry.action, prospect, self.now())
+            except TemplateError as exc:
+                log.error("%s: not sent: %s", entry.key, exc)
+                self.report.errors.append(f"{entry.key}: {exc}")
+                self._save(outbox.retry_later(entry, self.now(), str(exc)))
+                return
+            except LetterError as exc:
+                self._failed(entry, str(exc), prospect)
+                return
+            entry = outbox.rendered(entry, letter.message_id, letter.raw)
+            self._save(entry)
+        entry = self._send(entry, prospect)
+        if entry.status == outbox.SENT:
+            self._file(entry)
+
+    def _send(self, entry: OutboxEntry, prospect: Prospect) -> OutboxEntry:
+        now = self.now()
+        try:
+            recipient, utf8 = mail_address(entry.recipient)
+            self.courier.send(self.sender, [recipient], entry.raw, smtputf8=utf8)
+        except (TemporarySendError, AmbiguousSendError) as exc:
+            entry = outbox.retry_later(entry, now, str(exc))
+            log.warning("%s %s: will retry at %s: %s", entry.key, entry.message_id,
+                        entry.next_attempt_at, exc)  # fmt: skip
+            self.report.retrying.append(entry.key)
+            self._save(entry)
+            if isinstance(exc, SmtpUnavailableError):
+                self.report.unavailable = True
+                raise
+            return entry
+        except (PermanentSendError, LetterError) as exc:
+            return self._failed(entry, str(exc), prospect)
+        entry = outbox.sent(entry, now)
+        log.info("%s %s: sent to prospect %s", entry.key, entry.message_id, entry.prospect_id)
+        self.report.sent.append(entry.key)
+        with self.store.transaction():
+            self.store.save_entry(entry)
+            self.store.save_prospect(on_sent(prospect, entry, now))
+        return entry
+
+    def _failed(
+        self, entry: OutboxEntry, reason: str, prospect: Prospect | None = None
+    ) -> OutboxEntry:
+        """Refused for good: recorded, never retried, and a person told (once) to write by hand."""
+        now = self.now()
+        entry = outbox.failed(entry, now, reason)
+        log.error("%s %s: not deliverable: %s", entry.key, entry.message_id, reason)
+        self.report.failed.append(entry.key)
+        with self.store.transaction():
+            self.store.save_entry(entry)
+            if prospect is not None:
+                for action in after_failure(entry, prospect, self.supervisors):
+                    self.store.queue(action, now)
+        return entry
+
+    def _save(self, entry: OutboxEntry) -> None:
+        with self.store.transaction():
+            self.store.save_entry(entry)
+
+    def _file(self, entry: OutboxEntry) -> None:
+        if self.file_copy is None:
+            return
+        try:
+            self.file_copy(entry.raw)
+        except MailboxError as exc:
+            log.warning("%s: copy not filed in Sent yet: %s", entry.key, exc)
+            return
+        self._save(replace(entry, filed=True))
+
+
 def dispatch(
     store: Store,
     courier: Courier,
@@ -61,80 +183,7 @@ def dispatch(
     *,
     now: Callable[[], datetime],
     file_copy: File | None = None,
+    supervisors: Sequence[str] = (),
 ) -> DispatchReport:
-    report = DispatchReport()
-    for entry in store.outbox_open():
-        if entry.status == outbox.SENT:
-            _file(store, entry, file_copy)
-            continue
-        if not entry.due(now()):
-            continue
-        prospect = store.prospect(entry.prospect_id)
-        if prospect is None:  # pragma: no cover - records are never deleted
-            continue
-        if not entry.raw:
-            try:
-                letter = render(entry.action, prospect, now())
-            except TemplateError as exc:
-                log.error("%s: not sent: %s", entry.key, exc)
-                report.errors.append(f"{entry.key}: {exc}")
-                with store.transaction():
-                    store.save_entry(outbox.retry_later(entry, now(), str(exc)))
-                continue
-            entry = outbox.rendered(entry, letter.message_id, letter.raw)
-            with store.transaction():
-                store.save_entry(entry)
-        entry = _send(store, courier, sender, entry, prospect, now(), report)
-        if entry.status == outbox.SENT:
-            _file(store, entry, file_copy)
-        elif report.unavailable:
-            break  # the server is down: the rest stay due and go next round
-    return report
-
-
-def _send(
-    store: Store,
-    courier: Courier,
-    sender: str,
-    entry: OutboxEntry,
-    prospect: Prospect,
-    now: datetime,
-    report: DispatchReport,
-) -> OutboxEntry:
-    try:
-        courier.send(sender, [entry.recipient], entry.raw)
-    except (TemporarySendError, AmbiguousSendError) as exc:
-        report.unavailable = isinstance(exc, SmtpUnavailableError)
-        entry = outbox.retry_later(entry, now, str(exc))
-        log.warning("%s %s: will retry at %s: %s", entry.key, entry.message_id,
-                    entry.next_attempt_at, exc)  # fmt: skip
-        report.retrying.append(entry.key)
-        with store.transaction():
-            store.save_entry(entry)
-        return entry
-    except PermanentSendError as exc:
-        entry = outbox.failed(entry, now, str(exc))
-        log.error("%s %s: refused for good: %s", entry.key, entry.message_id, exc)
-        report.failed.append(entry.key)
-        with store.transaction():
-            store.save_entry(entry)
-        return entry
-    entry = outbox.sent(entry, now)
-    log.info("%s %s: sent to prospect %s", entry.key, entry.message_id, entry.prospect_id)
-    report.sent.append(entry.key)
-    with store.transaction():
-        store.save_entry(entry)
-        store.save_prospect(on_sent(prospect, entry, now))
-    return entry
-
-
-def _file(store: Store, entry: OutboxEntry, file_copy: File | None) -> None:
-    if file_copy is None:
-        return
-    try:
-        file_copy(entry.raw)
-    except MailboxError as exc:
-        log.warning("%s: copy not filed in Sent yet: %s", entry.key, exc)
-        return
-    with store.transaction():
-        store.save_entry(replace(entry, filed=True))
+    """Send what is due; see ``Dispatcher``."""
+    return Dispatcher(store, courier, render, sender, now, file_copy, supervisors).run()

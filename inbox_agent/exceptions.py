@@ -14,6 +14,7 @@ that calls the library, so the rest of the program never catches a foreign excep
     │   └── MailboxConnectionError  network, timeout, BYE: temporary, reconnect
     ├── ParseError              one message cannot be read (it goes to quarantine)
     ├── TemplateError           a mail template is missing or broken
+    ├── LetterError             one letter cannot be built (its address, its encoding)
     └── SendError               the SMTP side failed
         ├── TemporarySendError  4xx: retry with backoff
         │   └── SmtpUnavailableError  the server cannot be reached: nothing more this round
@@ -93,6 +94,10 @@ class ParseError(InboxAgentError):
 
 class TemplateError(InboxAgentError):
     """A mail template is missing or cannot be rendered."""
+
+
+class LetterError(InboxAgentError):
+    """One letter cannot be built for its recipient: that entry fails alone, for good."""
 
 
 class SendError(InboxAgentError):

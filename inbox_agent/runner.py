@@ -152,7 +152,7 @@ class Runner:
             file_copy = lambda raw: mailbox.append(sent, raw)  # noqa: E731
         return dispatch(
             self.store, self.courier, self.renderer.render, self.settings.mailbox.address,
-            now=self.now, file_copy=file_copy,
+            now=self.now, file_copy=file_copy, supervisors=self.settings.supervisors,
         )  # fmt: skip
 
     def cycle(self, mailbox: MailboxSession | None = None) -> CycleReport:

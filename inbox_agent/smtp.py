@@ -25,7 +25,9 @@ from inbox_agent.tls import tls_context
 
 
 class Courier(Protocol):
-    def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> None: ...
+    def send(
+        self, sender: str, recipients: Sequence[str], raw: bytes, *, smtputf8: bool = False
+    ) -> None: ...
 
 
 def _coded(code: int, text: str) -> TemporarySendError | PermanentSendError:
@@ -82,17 +84,27 @@ class SmtpCourier:
             except (OSError, smtplib.SMTPException) as exc:
                 raise SmtpUnavailableError(f"{self.where}: no greeting: {exc}") from exc
 
-    def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> None:
+    def send(
+        self, sender: str, recipients: Sequence[str], raw: bytes, *, smtputf8: bool = False
+    ) -> None:
+        """Hand one message over. ``smtputf8``: an address needs RFC 6531; a server that does
+        not offer it refuses this message for good (other mail is not affected)."""
         with self._session() as client:
-            self._transact(client, sender, recipients, raw, self.where)
+            self._transact(client, sender, recipients, raw, self.where, smtputf8)
 
     @staticmethod
     def _transact(
-        client: smtplib.SMTP, sender: str, recipients: Sequence[str], raw: bytes, where: str
-    ) -> None:
+        client: smtplib.SMTP, sender: str, recipients: Sequence[str], raw: bytes, where: str,
+        smtputf8: bool,
+    ) -> None:  # fmt: skip
         try:
             client.ehlo_or_helo_if_needed()
-            code, reply = client.mail(sender)
+            if smtputf8 and not client.has_extn("smtputf8"):
+                raise PermanentSendError(
+                    f"{where}: the server does not offer SMTPUTF8 (RFC 6531), which "
+                    f"{', '.join(recipients)} needs"
+                )
+            code, reply = client.mail(sender, ["SMTPUTF8"] if smtputf8 else [])
             if code != 250:
                 raise _coded(code, f"{where}: sender refused: {code} {reply!r}")
             for rcpt in recipients:
@@ -101,6 +113,8 @@ class SmtpCourier:
                     raise _coded(code, f"{where}: recipient {rcpt} refused: {code} {reply!r}")
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise TemporarySendError(f"{where}: connection lost before sending: {exc}") from exc
+        except UnicodeEncodeError as exc:  # an address smtplib cannot put on the wire
+            raise PermanentSendError(f"{where}: an address cannot be sent: {exc}") from exc
         try:
             code, reply = client.data(raw)
         except smtplib.SMTPDataError as exc:

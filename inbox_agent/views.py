@@ -15,6 +15,7 @@ from typing import Any
 
 from inbox_agent.mail.reading import Reading
 from inbox_agent.records.prospect import Prospect, QuarantineEntry
+from inbox_agent.sending.outbox import OutboxEntry
 
 PROSPECT_COLUMNS = (
     "id", "email", "name", "surname", "phone", "company", "source", "interest", "stage",
@@ -138,6 +139,16 @@ def quarantine_table(entries: Sequence[QuarantineEntry]) -> str:
         for e in entries
     ]
     return table(rows, ("when", "folder", "uidvalidity", "uid", "reason"))
+
+
+def undeliverable_table(entries: Sequence[OutboxEntry]) -> str:
+    """Outgoing mail refused for good (``quarantine``): what, to whom, why."""
+    rows = [
+        (e.created_at.strftime("%Y-%m-%d %H:%M"), f"#{e.prospect_id}", str(e.kind), e.recipient,
+         e.last_error)
+        for e in entries
+    ]  # fmt: skip
+    return table(rows, ("when", "record", "mail", "to", "reason"))
 
 
 def _when(value: datetime | None) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from inbox_agent.exceptions import MailboxConnectionError
+from inbox_agent.exceptions import MailboxConnectionError, PermanentSendError
 from inbox_agent.imap import Fetched, FolderState
 
 
@@ -93,8 +93,17 @@ class FakeCourier:
 
     sent: list[tuple[str, tuple[str, ...], bytes]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
+    smtputf8: bool = True  # the server offers SMTPUTF8 (RFC 6531)
+    utf8_sent: list[bool] = field(default_factory=list)  # per message sent: SMTPUTF8 asked
 
-    def send(self, sender: str, recipients: Sequence[str], raw: bytes) -> None:
+    def send(
+        self, sender: str, recipients: Sequence[str], raw: bytes, *, smtputf8: bool = False
+    ) -> None:
         if self.failures:
             raise self.failures.pop(0)
+        if smtputf8 and not self.smtputf8:
+            raise PermanentSendError("the server does not offer SMTPUTF8 (RFC 6531)")
+        if not smtputf8 and not all(r.isascii() for r in recipients):
+            raise PermanentSendError(f"{recipients}: not ASCII, and SMTPUTF8 not asked for")
         self.sent.append((sender, tuple(recipients), raw))
+        self.utf8_sent.append(smtputf8)

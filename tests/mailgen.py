@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 
 
@@ -19,7 +21,9 @@ def inquiry(
     headers: dict[str, str] | None = None,
     when: datetime | None = None,
 ) -> bytes:
-    msg = EmailMessage()
+    """A person's mail; a non-ASCII address (``josé@…``) is written as an SMTPUTF8 client does."""
+    utf8 = not f"{sender}{to}".isascii()
+    msg = EmailMessage(policy=SMTPUTF8 if utf8 else default_policy)
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject

@@ -10,6 +10,8 @@ outbox never holds two entries with one key, so a decision taken twice queues on
   (``new_prospect``: ``<record>:notify``; ``replied``: ``<record>:reply:<tag of the reply>``).
 - ``Confirm``: confirm an agent's ``#commands`` back to them, with what was applied and what was
   not understood (``<record>:confirm:<tag of their mail>``).
+- ``DeliveryFailed``: tell the agent (or a supervisor) that mail to their prospect could not be
+  delivered, and why, so that a person writes to them (``<record>:failed:<tag of that entry>``).
 
 ``cause`` is what the sent mail does to its record (``records.status``); ``auto_submitted`` is
 the RFC 3834 value it carries. ``to_dict`` / ``from_dict`` keep actions in the store, the kind
@@ -30,6 +32,7 @@ class MailKind(StrEnum):
     ACKNOWLEDGMENT = "acknowledgment"
     NOTIFICATION = "notification"
     CONFIRMATION = "confirmation"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class NotifyReason(StrEnum):
@@ -96,8 +99,29 @@ class Confirm:
         return f"{self.prospect_id}:confirm:{tag(self.in_reply_to)}"
 
 
-Action = Acknowledge | Notify | Confirm
-_TYPES: dict[MailKind, type[Action]] = {t.kind: t for t in (Acknowledge, Notify, Confirm)}
+@dataclass(frozen=True)
+class DeliveryFailed:
+    """Mail to the prospect (``failed_kind`` to ``address``) was refused for good: ``reason``."""
+
+    prospect_id: int
+    recipient: str
+    failed_key: str
+    failed_kind: MailKind
+    address: str
+    reason: str
+    kind: ClassVar[MailKind] = MailKind.DELIVERY_FAILED
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:failed:{tag(self.failed_key)}"
+
+
+Action = Acknowledge | Notify | Confirm | DeliveryFailed
+_TYPES: dict[MailKind, type[Action]] = {
+    t.kind: t for t in (Acknowledge, Notify, Confirm, DeliveryFailed)
+}
 
 
 def to_dict(action: Action) -> dict[str, Any]:
@@ -116,4 +140,6 @@ def from_dict(data: dict[str, Any]) -> Action:
     if kind == MailKind.CONFIRMATION:
         return Confirm(**{**values, "applied": tuple(values.get("applied", ())),
                           "errors": tuple(values.get("errors", ()))})  # fmt: skip
+    if kind == MailKind.DELIVERY_FAILED:
+        return DeliveryFailed(**{**values, "failed_kind": MailKind(values["failed_kind"])})
     return _TYPES[kind](**values)

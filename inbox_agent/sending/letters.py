@@ -3,6 +3,9 @@
 A ``Letter`` is one outgoing message, complete and ready for the outbox: its idempotency ``key``
 (``<prospect>:ack``), a deterministic Message-ID (a resend after an ambiguous failure carries the
 same one, so mail clients collapse the duplicate), envelope addresses and the raw bytes.
+International addresses are served properly (``mail_address``): the domain in IDNA, and a
+non-ASCII local part in a message built for SMTPUTF8 (RFC 6531), which the sender must then ask
+the server for. A letter that cannot be built raises ``LetterError``: that one entry fails.
 Templates are sandboxed, use ``StrictUndefined`` and autoescape HTML; whatever a prospect wrote
 reaches them only as data, and reaches headers only after sanitising.
 """
@@ -16,16 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import idna
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from inbox_agent.exceptions import TemplateError
+from inbox_agent.exceptions import LetterError, TemplateError
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.sending.actions import MailKind
 
@@ -43,6 +47,7 @@ class Letter:
     raw: bytes
     kind: MailKind
     prospect_id: int
+    smtputf8: bool = False  # a recipient's local part is not ASCII: send with SMTPUTF8
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,27 @@ def prospect_context(p: Prospect) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def mail_address(address: str) -> tuple[str, bool]:
+    """``address`` as it goes into headers and the SMTP envelope: the domain in IDNA, the local
+    part as it is; and whether that local part needs SMTPUTF8 (RFC 6531)."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain or any(c in address for c in "\r\n<>"):
+        raise LetterError(f"not a mail address: {address!r}")
+    if not domain.isascii():
+        try:
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise LetterError(
+                f"{address}: the domain is not a valid international name: {exc}"
+            ) from exc
+    return f"{local}@{domain.lower()}", not local.isascii()
+
+
+def _address(display: str, address: str) -> HeaderAddress:
+    local, _, domain = address.rpartition("@")
+    return HeaderAddress(display_name=display, username=local, domain=domain)
+
+
 def build(
     *,
     key: str,
@@ -159,21 +185,37 @@ def build(
     html: str | None,
     now: datetime,
     in_reply_to: Sequence[str] = (),
-    auto_submitted: str = "auto-replied",
+    auto_submitted: str | None = "auto-replied",
     to: str | None = None,
     to_name: str | None = None,
+    from_name: str | None = None,
 ) -> Letter:
-    """Assemble the message: From/Reply-To the shared address, threaded, marked as automatic."""
+    """Assemble the message: From/Reply-To the shared address, threaded, marked as automatic
+    (``auto_submitted`` None: a person's words we pass on, not our robot's)."""
+    try:
+        return _build(
+            key, kind, prospect, identity, subject, text, html, now, in_reply_to,
+            auto_submitted, to, to_name, from_name,
+        )  # fmt: skip
+    except (ValueError, TypeError, UnicodeError, LookupError) as exc:  # the email package's
+        raise LetterError(f"{key}: the letter cannot be built: {exc}") from exc
+
+
+def _build(
+    key: str, kind: MailKind, prospect: Prospect, identity: Identity, subject: str, text: str,
+    html: str | None, now: datetime, in_reply_to: Sequence[str], auto_submitted: str | None,
+    to: str | None, to_name: str | None, from_name: str | None,
+) -> Letter:  # fmt: skip
     message_id = message_id_for(key, prospect, identity.domain)
-    recipient = to or prospect.email
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = HeaderAddress(
-        display_name=clean_header(identity.display_name, 80), addr_spec=identity.address
-    )
+    recipient, utf8 = mail_address(to or prospect.email)
+    policy = SMTPUTF8 if utf8 else SMTP
+    msg = EmailMessage(policy=policy)
+    sender = from_name if from_name is not None else identity.display_name
+    msg["From"] = _address(clean_header(sender, 80), identity.address)
     display = clean_header(
         to_name if to_name is not None else f"{prospect.name} {prospect.surname}", 80
     )
-    msg["To"] = HeaderAddress(display_name=display, addr_spec=recipient)
+    msg["To"] = _address(display, recipient)
     msg["Reply-To"] = identity.address
     msg["Subject"] = clean_header(subject)
     msg["Date"] = format_datetime(now)
@@ -182,7 +224,8 @@ def build(
     if refs:
         msg["In-Reply-To"] = refs[-1]
         msg["References"] = " ".join(refs)
-    msg["Auto-Submitted"] = auto_submitted
+    if auto_submitted is not None:
+        msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
     msg[identity.loop_header] = f"{kind}; {key}"
     msg.set_content(text)
@@ -193,7 +236,8 @@ def build(
         message_id=message_id,
         sender=identity.address,
         recipients=(recipient,),
-        raw=msg.as_bytes(),
+        raw=msg.as_bytes(policy=policy),
         kind=kind,
         prospect_id=prospect.id,
+        smtputf8=utf8,
     )

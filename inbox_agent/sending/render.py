@@ -12,7 +12,14 @@ from datetime import datetime
 
 from inbox_agent.records.prospect import Direction, Prospect
 from inbox_agent.records.threads import marker_for
-from inbox_agent.sending.actions import Acknowledge, Action, Confirm, Notify, NotifyReason
+from inbox_agent.sending.actions import (
+    Acknowledge,
+    Action,
+    Confirm,
+    DeliveryFailed,
+    Notify,
+    NotifyReason,
+)
 from inbox_agent.sending.letters import (
     Identity,
     Letter,
@@ -46,6 +53,8 @@ class Renderer:
             return self._notification(action, prospect, now)
         if isinstance(action, Confirm):
             return self._confirmation(action, prospect, now)
+        if isinstance(action, DeliveryFailed):
+            return self._delivery_failed(action, prospect, now)
         return self._acknowledgment(action, prospect, now)
 
     def _context(self, prospect: Prospect) -> dict[str, object]:
@@ -113,4 +122,20 @@ class Renderer:
             subject=f"[{marker_for(prospect.id)}] Done: {prospect.name or prospect.email}",
             text=text, html=None, now=now, in_reply_to=[action.in_reply_to],
             auto_submitted=action.auto_submitted, to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _delivery_failed(self, action: DeliveryFailed, prospect: Prospect, now: datetime) -> Letter:
+        context = {
+            **self._context(prospect),
+            "failed_kind": action.failed_kind.replace("_", " "),
+            "address": action.address,
+            "reason": action.reason,
+        }
+        text, _ = self.templates.render("delivery_failed", context)
+        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] Not delivered: {name}, please write yourself",
+            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
         )  # fmt: skip

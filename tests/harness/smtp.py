@@ -213,11 +213,16 @@ class _BoundController(Controller):
 class SmtpReceiver:
     """aiosmtpd on 127.0.0.1 and a concrete port; start/stop, or use as a context manager."""
 
-    def __init__(self, *, credentials: Mapping[str, str] | None = None) -> None:
-        """``credentials`` (user -> password) turns on AUTH PLAIN/LOGIN without TLS."""
+    def __init__(
+        self, *, credentials: Mapping[str, str] | None = None, smtputf8: bool = False
+    ) -> None:
+        """``credentials`` (user -> password) turns on AUTH PLAIN/LOGIN without TLS;
+        ``smtputf8`` offers SMTPUTF8 (RFC 6531), as most big providers do (aiosmtpd's default
+        is not to, like many small servers)."""
         self._cond = threading.Condition()
         self._state = _State()
         self._credentials = dict(credentials) if credentials is not None else None
+        self._smtputf8 = smtputf8
         self._controller: Controller | None = None
         self._port = 0
 
@@ -226,7 +231,7 @@ class SmtpReceiver:
     def start(self) -> None:
         if self._controller is not None:
             raise RuntimeError("this SMTP receiver is already running")
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self._smtputf8}
         if self._credentials is not None:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
         controller = _BoundController(

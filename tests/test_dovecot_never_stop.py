@@ -1,0 +1,73 @@
+"""Never stop, never lose, on the real servers: outbound poison fails alone while ``run`` goes
+on; the owner reads the records while the daemon holds the store."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from tests import mailgen
+from tests.harness import Dovecot, MailboxUser, Received, SmtpReceiver
+from tests.realconfig import cli, popen, write_config
+
+JOSE = "josé@example.org"
+
+
+def acks(received: list[Received]) -> list[str]:
+    return [r.rcpt_tos[0] for r in received if r.message()["Auto-Submitted"] == "auto-replied"]
+
+
+def wait_until(done: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(done) and done():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_one_international_address_never_stops_the_outgoing_mail(
+    dovecot: Dovecot, mailbox_user: MailboxUser, smtp_server: SmtpReceiver, tmp_path: Path
+) -> None:
+    """The receiver does not offer SMTPUTF8 (aiosmtpd's default, like many small servers): the
+    mail to josé@ fails for good and alone; Ann before and Bea after get theirs, the daemon
+    runs on, and ``quarantine`` shows what a person must do."""
+    config = write_config(tmp_path, mailbox_user, smtp_server)
+    daemon = popen(config, mailbox_user, "run")
+    try:
+        for sender in ("Ann <ann@example.org>", f"José <{JOSE}>", "Bea <bea@exämple.test>"):
+            dovecot.append(mailbox_user.user, "INBOX", mailgen.inquiry(sender=sender))
+            time.sleep(0.3)
+        wait_until(lambda: len(acks(smtp_server.received)) >= 2, 30)
+        wait_until(
+            lambda: any(
+                "Not delivered" in str(r.message()["Subject"]) for r in smtp_server.received
+            ),
+            30,
+        )
+        assert acks(smtp_server.received) == ["ann@example.org", "bea@xn--exmple-cua.test"]
+        assert daemon.poll() is None, "the daemon stopped"
+        dovecot.append(mailbox_user.user, "INBOX", mailgen.inquiry(sender="Cy <cy@example.org>"))
+        wait_until(lambda: "cy@example.org" in acks(smtp_server.received), 30)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    shown = cli(config, mailbox_user, "quarantine")
+    assert shown.returncode == 0, shown.stderr
+    assert "could not be delivered" in shown.stdout and JOSE in shown.stdout
+    assert "SMTPUTF8" in shown.stdout
+
+
+def test_an_smtputf8_server_gets_the_international_mail_too(
+    dovecot: Dovecot, mailbox_user: MailboxUser, tmp_path: Path
+) -> None:
+    with SmtpReceiver(smtputf8=True) as smtp:
+        config = write_config(tmp_path, mailbox_user, smtp)
+        dovecot.append(mailbox_user.user, "INBOX", mailgen.inquiry(sender=f"José <{JOSE}>"))
+        done = cli(config, mailbox_user, "poll")
+        assert done.returncode == 0, done.stderr
+        assert acks(smtp.received) == [JOSE]
+        [ack] = [r for r in smtp.received if r.rcpt_tos == (JOSE,)]
+        assert "josé@example.org" in str(ack.message()["To"])
