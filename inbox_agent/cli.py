@@ -140,7 +140,7 @@ def preview(obj: Context, template: str, record: str) -> None:
     from inbox_agent.sending.actions import Acknowledge
 
     settings = obj.settings()
-    with Store.open(settings.store.path) as store:
+    with Store.open(settings.store.path, read_only=True) as store:
         prospect = _find(store, record)
         if template != "acknowledgment":
             raise UsageError(f"unknown template {template!r}; known: acknowledgment")
@@ -205,7 +205,7 @@ def prospects(
 ) -> None:
     """The prospect list."""
     settings = obj.settings()
-    with Store.open(settings.store.path) as store:
+    with Store.open(settings.store.path, read_only=True) as store:
         found = [
             p
             for p in store.prospects()
@@ -225,7 +225,7 @@ def prospects(
 def show(obj: Context, record: str) -> None:
     """One record (ID or email) with its whole timeline."""
     settings = obj.settings()
-    with Store.open(settings.store.path) as store:
+    with Store.open(settings.store.path, read_only=True) as store:
         prospect = _find(store, record)
         history = store.prospects_for(prospect.email)
     click.echo(record_text(prospect, history))
@@ -236,7 +236,7 @@ def show(obj: Context, record: str) -> None:
 def quarantine(obj: Context) -> None:
     """Messages that could not be processed, with the reason."""
     settings = obj.settings()
-    with Store.open(settings.store.path) as store:
+    with Store.open(settings.store.path, read_only=True) as store:
         entries = store.quarantined()
         failed = [e for e in store.outbox() if e.status == Delivery.FAILED]
     if not entries and not failed:
@@ -247,6 +247,37 @@ def quarantine(obj: Context) -> None:
     if failed:
         click.echo(("\n" if entries else "") + "Outgoing mail that could not be delivered:")
         click.echo(undeliverable_table(failed))
+
+
+@cli.group()
+def store() -> None:
+    """Look after the store: check it, or restore it from its backups."""
+
+
+@store.command("check")
+@click.pass_obj
+def store_check(obj: Context) -> None:
+    """What the store's files hold, and whether it reads; changes nothing (works beside run)."""
+    from inbox_agent.store.repair import check
+
+    found = check(obj.settings().store.path)
+    for line in found.facts:
+        click.echo(line)
+    for problem in found.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if found.problems:
+        sys.exit(1)
+
+
+@store.command("restore")
+@click.option("--accept-loss", is_flag=True, help="Restore from the backup even where it does "
+              "not reach today; mail still waiting is then marked not sent.")  # fmt: skip
+@click.pass_obj
+def store_restore(obj: Context, accept_loss: bool) -> None:
+    """Rebuild a lost or damaged snapshot from the backups (stop the daemon first)."""
+    from inbox_agent.store.repair import restore
+
+    click.echo(restore(obj.settings().store.path, accept_loss=accept_loss))
 
 
 @cli.command()

@@ -51,13 +51,15 @@ def test_poll_records_inquiries_and_leaves_flags_alone(
     assert "0 fetched" in again.stdout and "0 sent" in again.stdout
 
 
-def test_second_process_on_the_same_store_is_refused(
+def test_a_second_writer_on_the_same_store_is_refused_a_reader_is_not(
     mailbox_user: MailboxUser, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, mailbox_user)
     with Store.open(load_settings(config).store.path):
-        proc = cli(config, mailbox_user, "prospects")
+        proc = cli(config, mailbox_user, "poll")
+        reader = cli(config, mailbox_user, "prospects")
     assert proc.returncode == 1 and "in use by inbox-agent pid" in proc.stderr
+    assert reader.returncode == 0, reader.stderr
 
 
 def _fill(dovecot: Dovecot, user: str, inquiries: int, robots: int) -> None:

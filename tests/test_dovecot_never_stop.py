@@ -3,6 +3,7 @@ on; the owner reads the records while the daemon holds the store."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -50,14 +51,37 @@ def test_one_international_address_never_stops_the_outgoing_mail(
         assert daemon.poll() is None, "the daemon stopped"
         dovecot.append(mailbox_user.user, "INBOX", mailgen.inquiry(sender="Cy <cy@example.org>"))
         wait_until(lambda: "cy@example.org" in acks(smtp_server.received), 30)
+        shown = cli(config, mailbox_user, "quarantine")  # while the daemon holds the store
+        assert shown.returncode == 0, shown.stderr
+        assert "could not be delivered" in shown.stdout and JOSE in shown.stdout
+        assert "SMTPUTF8" in shown.stdout
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, err = daemon.communicate(timeout=30)
     assert daemon.returncode == 0, err
-    shown = cli(config, mailbox_user, "quarantine")
-    assert shown.returncode == 0, shown.stderr
-    assert "could not be delivered" in shown.stdout and JOSE in shown.stdout
-    assert "SMTPUTF8" in shown.stdout
+
+
+def test_the_owner_reads_the_records_while_the_daemon_runs(
+    dovecot: Dovecot, mailbox_user: MailboxUser, smtp_server: SmtpReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, mailbox_user, smtp_server)
+    daemon = popen(config, mailbox_user, "run")
+    try:
+        dovecot.append(mailbox_user.user, "INBOX", mailgen.inquiry())
+        wait_until(lambda: len(acks(smtp_server.received)) == 1, 30)
+        listed = cli(config, mailbox_user, "prospects", "--json")
+        assert listed.returncode == 0, listed.stderr
+        [row] = json.loads(listed.stdout)
+        assert row["email"] == "jane@example.org" and row["status"] == "call"
+        shown = cli(config, mailbox_user, "show", "jane@example.org")
+        assert shown.returncode == 0 and "acknowledgment" in shown.stdout, shown.stderr
+        refused = cli(config, mailbox_user, "poll")  # a writing command says why it cannot
+        assert refused.returncode == 1 and "stop the other one first" in refused.stderr
+        assert daemon.poll() is None
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
 
 
 def test_an_smtputf8_server_gets_the_international_mail_too(

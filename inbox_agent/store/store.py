@@ -36,7 +36,8 @@ from inbox_agent.records.prospect import (
 from inbox_agent.sending import outbox
 from inbox_agent.sending.actions import Action
 from inbox_agent.sending.outbox import OutboxEntry
-from inbox_agent.store.database import Changes, Database, docs, shard
+from inbox_agent.store.database import Database, docs, shard
+from inbox_agent.store.files import Changes
 
 TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppressed", "state")
 
@@ -44,14 +45,18 @@ TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppr
 class Store:
     """The prospects and everything kept beside them: ``Store.open(path)``, ``Store.memory()``."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self._db = db
+        self.read_only = read_only
         self._pending: Changes = {}
         self._in_tx = False
         self._index()
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+        """The store at ``path``: the one writer (locked), or ``read_only`` beside it."""
+        if read_only:
+            return cls(Database.read_only(path), read_only=True)
         return cls(Database.open(path))
 
     @classmethod
@@ -108,6 +113,8 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
         """All writes inside commit together, durably, or not at all."""
+        if self.read_only:
+            raise StoreError("this store was opened to read only")
         if self._in_tx:
             raise StoreError("nested transaction")
         self._in_tx = True
