@@ -1,5 +1,8 @@
 """``inbox-agent run``: wait for mail with IMAP IDLE and run a cycle the moment it arrives.
 
+Before each wait it looks whether mail arrived while the last cycle ran (IDLE would not report
+it), and runs again at once when it did.
+
 The main thread owns the IMAP connection and the store (one writer); APScheduler 3 only wakes it
 for timed work (the outbox retry scan, a periodic safety poll). IDLE is re-issued before the
 29-minute server limit; a dead connection — a BYE, ``idle_check`` returning nothing instantly
@@ -129,7 +132,10 @@ class Daemon:
         """
         renew_at = time.monotonic() + self.settings.daemon.idle_renew_s
         instant_empties = 0
-        mailbox.select(self.settings.mailbox.inbox)  # a cycle may have left another folder open
+        # IDLE reports only mail newer than this SELECT: what came while the cycle ran would wait
+        # for the safety poll. So look first, and go round again at once when there is some.
+        if self.runner.behind(mailbox):
+            return
         mailbox.idle_start()
         while not self.stop.is_set() and not self.wake.is_set() and time.monotonic() < renew_at:
             started = time.monotonic()

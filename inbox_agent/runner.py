@@ -155,6 +155,16 @@ class Runner:
             now=self.now, file_copy=file_copy, supervisors=self.settings.supervisors,
         )  # fmt: skip
 
+    def behind(self, mailbox: MailboxSession) -> bool:
+        """Whether the inbox holds mail the last cycle did not process (it came meanwhile).
+        Leaves the inbox selected, ready for IDLE."""
+        name = self.settings.mailbox.inbox
+        state = mailbox.select(name)
+        checkpoint = self.store.checkpoint(name)
+        if checkpoint is None or checkpoint.uidvalidity != state.uidvalidity:
+            return True
+        return bool(mailbox.uids_after(checkpoint.last_uid))
+
     def cycle(self, mailbox: MailboxSession | None = None) -> CycleReport:
         if mailbox is None:
             with connect(self.settings) as session:

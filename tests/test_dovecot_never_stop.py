@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from inbox_agent.config import load_settings
+from inbox_agent.daemon import Daemon
+from inbox_agent.dispatch import DispatchReport
+from inbox_agent.imap import MailboxSession
+from inbox_agent.runner import Runner, connect
+from inbox_agent.store import Store
 from tests import mailgen
 from tests.harness import Dovecot, MailboxUser, Received, SmtpReceiver
-from tests.realconfig import cli, popen, write_config
+from tests.realconfig import PASSWORD_ENV, cli, popen, write_config
 
 JOSE = "josé@example.org"
 
@@ -95,3 +104,36 @@ def test_an_smtputf8_server_gets_the_international_mail_too(
         assert acks(smtp.received) == [JOSE]
         [ack] = [r for r in smtp.received if r.rcpt_tos == (JOSE,)]
         assert "josé@example.org" in str(ack.message()["To"])
+
+
+def test_mail_that_arrives_while_a_cycle_runs_is_not_left_for_the_safety_poll(
+    dovecot: Dovecot, mailbox_user: MailboxUser, smtp_server: SmtpReceiver, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The second inquiry lands while the daemon is busy with the first (here: while it sends
+    the first acknowledgment); IDLE would never report it, the safety poll is 10 minutes off."""
+    config = write_config(tmp_path, mailbox_user, smtp_server,
+                          extra="[daemon]\nsafety_poll_s = 600\n")  # fmt: skip
+    monkeypatch.setenv(PASSWORD_ENV, mailbox_user.password)
+    settings = load_settings(config)
+    second = mailgen.inquiry(sender="second@example.net")
+    with Store.open(settings.store.path) as store, Runner(settings, store) as runner:
+        real_send_due = runner.send_due
+
+        def send_and_meanwhile(mailbox: MailboxSession | None) -> DispatchReport:
+            if not acks(smtp_server.received):  # the first cycle: mail comes while we send
+                dovecot.append(mailbox_user.user, "INBOX", second)
+            return real_send_due(mailbox)
+
+        monkeypatch.setattr(runner, "send_due", send_and_meanwhile)
+        daemon = Daemon(settings, runner)
+        with connect(settings) as mailbox:
+            serving = threading.Thread(target=daemon._serve, args=(mailbox,), daemon=True)
+            dovecot.append(mailbox_user.user, "INBOX", mailgen.inquiry(sender="first@example.net"))
+            serving.start()
+            try:
+                wait_until(lambda: "second@example.net" in acks(smtp_server.received), 10)
+            finally:
+                daemon.stop.set()
+                serving.join(15)
+    assert acks(smtp_server.received) == ["first@example.net", "second@example.net"]

@@ -27,6 +27,7 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -54,6 +55,7 @@ class Received:
     data: bytes  # exactly as received (CRLF line ends, dot-unstuffed)
     login: str | None = None  # the SMTP AUTH user, when the client logged in
     delivered: tuple[tuple[str, int], ...] = ()  # (Dovecot user, UID in INBOX)
+    at: float = field(default_factory=time.monotonic)  # when it was accepted (monotonic clock)
 
     def message(self) -> EmailMessage:
         msg = email.message_from_bytes(self.data, policy=email.policy.default)
