@@ -125,6 +125,14 @@ class CommandsSettings:
 
 
 @dataclass(frozen=True)
+class LabelsSettings:
+    """What a source or an interest is called in mail to people (the code's names otherwise)."""
+
+    sources: tuple[tuple[str, str], ...] = ()
+    interests: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything in ``rules.toml``, validated."""
 
@@ -139,6 +147,7 @@ class Settings:
     sla: SlaSettings = field(default_factory=SlaSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     commands: CommandsSettings = field(default_factory=CommandsSettings)
+    labels: LabelsSettings = field(default_factory=LabelsSettings)
     agents: tuple[Agent, ...] = ()
     assignment: tuple[AssignmentRule, ...] = ()
     sources: tuple[SourceRule, ...] = ()
@@ -310,6 +319,9 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
                     a.lower() for a in sections.get("commands", {}).get("authserv_ids", [])
                 ),
             }
+        ),
+        labels=LabelsSettings(
+            **{k: tuple(v.items()) for k, v in sections.get("labels", {}).items()}
         ),
         agents=tuple(agents),
         sources=sources,

@@ -29,11 +29,11 @@ from inbox_agent.exceptions import (
     TemplateError,
     TemporarySendError,
 )
-from inbox_agent.plan.delivery import after_failure
+from inbox_agent.plan.delivery import after_failure, after_sent
 from inbox_agent.records.conversation import mail_sent
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.sending import outbox
-from inbox_agent.sending.actions import Action
+from inbox_agent.sending.actions import Action, RelayAnswer
 from inbox_agent.sending.letters import Letter, mail_address
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.smtp import Courier
@@ -56,9 +56,13 @@ class DispatchReport:
 
 def on_sent(prospect: Prospect, entry: OutboxEntry, now: datetime) -> Prospect:
     """The record after its mail went out (``records.conversation.mail_sent``)."""
+    action = entry.action
+    by, words = None, ""
+    if isinstance(action, RelayAnswer):  # the timeline shows what the agent said, once sent
+        by, words = action.agent, f"{action.agent_name}: {action.text}"
     return mail_sent(
         prospect, kind=entry.kind, message_id=entry.message_id, recipient=entry.recipient,
-        cause=entry.action.cause, now=now,
+        cause=action.cause, now=now, by=by, words=words,
     )  # fmt: skip
 
 
@@ -143,6 +147,8 @@ class Dispatcher:
         with self.store.transaction():
             self.store.save_entry(entry)
             self.store.save_prospect(on_sent(prospect, entry, now))
+            for action in after_sent(entry):
+                self.store.queue(action, now)
         return entry
 
     def _failed(

@@ -159,6 +159,9 @@ class _Pass:
             latest_by_email=found((a, store.latest_prospect_for(a)) for a in keys.addresses),
             mail_times=MappingProxyType({a: tuple(store.mail_times(a)) for a in keys.addresses}),
             suppressed=frozenset(a for a in keys.addresses if store.is_suppressed(a)),
+            our_mail=MappingProxyType(
+                {m: k for m in keys.message_ids if (k := store.sent_kind(m)) is not None}
+            ),
             last_assigned=store.state(LAST_ASSIGNED), next_id=store.next_prospect_id(),
         )  # fmt: skip
 

@@ -77,7 +77,11 @@ def inbound_rules(settings: Settings) -> InboundRules:
 def renderer(settings: Settings) -> Renderer:
     ack = settings.acknowledgment
     identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
-    business = Business(settings.business.name, ack.next_step, settings.sla.acknowledge_hours)
+    labels = settings.labels
+    business = Business(
+        settings.business.name, ack.next_step, settings.sla.acknowledge_hours,
+        dict(labels.sources), dict(labels.interests),
+    )  # fmt: skip
     return Renderer(Templates(ack.templates), identity, business)
 
 

@@ -88,6 +88,14 @@ def _strings(value: Any) -> str | None:
     return None if ok else f"must be a list of names, not {value!r}"
 
 
+def _names(value: Any) -> str | None:
+    """A table of name = "Label": what the owner calls a source or an interest in mail."""
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    )
+    return None if ok else 'must be a table of name = "Label", e.g. { email = "Direct email" }'
+
+
 def _spam_headers(value: Any) -> str | None:
     if not isinstance(value, dict):
         return 'must be a table of header = "regex"'
@@ -130,6 +138,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "trust": _one_of("authentication-results", "from-header"), "authserv_ids": _strings,
         "owners": _emails,
     },
+    "labels": {"sources": _names, "interests": _names},
 }  # fmt: skip
 AGENT_KEYS: dict[str, Check] = {"name": _STR, "email": _email, "away": _BOOL}
 REQUIRED = {"mailbox": ("address", "host"), "store": ("path",)}

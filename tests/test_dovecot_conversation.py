@@ -123,7 +123,7 @@ def test_gmail_reply_threads_by_references(world: World) -> None:
     assert updated.last_inbound_at is not None and len(acks(world)) == 1
     told = [r for r in world.smtp.received if r.rcpt_tos == (ALICE,)]
     assert [r.message()["Subject"] for r in told][-1].endswith(
-        "Jane Doe replied (product_information, email)"
+        "Jane Doe replied (Product information, Email)"  # no [labels] here: the names
     )
 
 

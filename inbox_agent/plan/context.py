@@ -5,7 +5,8 @@ Message-IDs it refers to, the record numbers quoted in it (our ``IA-<n>`` refere
 ``#record n`` command), and the addresses it involves (sender, recipients, the person a form
 names, addresses a bounce reports). The poller reads exactly those from the store into a
 ``Context``: the records found under each key, when automatic mail last went to each address,
-which of them are suppressed, who was assigned last, and the number the next new record gets.
+which of them are suppressed, which of the Message-IDs are mail we sent (and of what kind), who
+was assigned last, and the number the next new record gets.
 ``plan.inbound.decide`` then needs nothing else, so every rule about a message is data in, data
 out.
 """
@@ -21,6 +22,7 @@ from inbox_agent.mail.reading import Reading, failed_recipients
 from inbox_agent.records.commands import parse_commands
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.records.threads import MARKER
+from inbox_agent.sending.actions import MailKind
 
 
 def _none() -> Mapping[str, Prospect]:
@@ -73,5 +75,6 @@ class Context:
         default_factory=lambda: MappingProxyType({})
     )
     suppressed: frozenset[str] = frozenset()
+    our_mail: Mapping[str, MailKind] = field(default_factory=lambda: MappingProxyType({}))
     last_assigned: str | None = None
     next_id: int = 1  # the number a new record gets

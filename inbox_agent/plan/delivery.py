@@ -1,4 +1,7 @@
-"""What follows when one of our mails cannot be delivered: pure.
+"""What follows one of our mails: when it went out, and when it cannot be delivered. Pure.
+
+An agent's answer passed on to the prospect (``RelayAnswer``) is confirmed to them once it went
+out: "sent to Pat".
 
 Mail to a prospect that failed for good — the server refused the address, no mail system can
 carry it, the letter could not be built — must not end in silence: the person asked us
@@ -12,8 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inbox_agent.records.prospect import Prospect
-from inbox_agent.sending.actions import Action, DeliveryFailed
+from inbox_agent.sending.actions import Action, DeliveryFailed, RelayAnswer, RelayOutcome
 from inbox_agent.sending.outbox import OutboxEntry
+
+
+def after_sent(entry: OutboxEntry) -> tuple[Action, ...]:
+    action = entry.action
+    if isinstance(action, RelayAnswer):
+        return (RelayOutcome(action.prospect_id, action.agent, action.source, sent=True),)
+    return ()
 
 
 def after_failure(
@@ -21,6 +31,10 @@ def after_failure(
 ) -> tuple[Action, ...]:
     if entry.recipient != record.email:
         return ()
+    action = entry.action
+    if isinstance(action, RelayAnswer):  # the agent who wrote it hears why it did not go
+        return (RelayOutcome(record.id, action.agent, action.source, sent=False,
+                             detail=entry.last_error),)  # fmt: skip
     told = record.assigned_to or next(iter(supervisors), None)
     if told is None:
         return ()

@@ -20,17 +20,18 @@ state to keep (who was assigned last), the message's entry in the processed log,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.message import Message
 from inbox_agent.mail.reading import ACKNOWLEDGE, Reading, ReadingRules, failed_recipients
 from inbox_agent.plan.context import Context
 from inbox_agent.plan.guards import AckPolicy, plan_acknowledgment
+from inbox_agent.plan.relay import answers_our_mail_to_agents, relay, words_for_prospect
 from inbox_agent.records import conversation
 from inbox_agent.records.assignment import Agent, AssignmentRule, choose_agent
 from inbox_agent.records.commands import Command, parse_commands
-from inbox_agent.records.prospect import Event, LoggedMessage, Prospect, Suppression
+from inbox_agent.records.prospect import Direction, Event, LoggedMessage, Prospect, Suppression
 from inbox_agent.records.threads import Author, Lookups, Thread, find_thread
 from inbox_agent.records.trust import TrustPolicy, internal_only, trusted_sender
 from inbox_agent.sending.actions import Action, Confirm, Notify, NotifyReason
@@ -89,6 +90,7 @@ class _Outcome:
     errors: tuple[str, ...] = ()  # commands not understood
     refused: str = ""  # why commands in it were not accepted
     changed: bool = False  # the record was changed and must be written
+    mail: tuple[Action, ...] = ()  # mail the record part already decided (a relayed answer)
 
 
 def is_human_from_us(msg: Message, rules: ReadingRules) -> bool:
@@ -160,6 +162,7 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
             state.append((LAST_ASSIGNED, agent))
             words = own_words(reading)
             mail.append(Notify(record.id, agent, NotifyReason.NEW_PROSPECT, words))
+    mail.extend(outcome.mail)
     if outcome.kind == Kind.PROSPECT_REPLY and record.assigned_to:
         mail.append(Notify(record.id, record.assigned_to, NotifyReason.REPLIED,
                            reading.fresh[:WORDS_CAP], msg.message_id))  # fmt: skip
@@ -225,30 +228,48 @@ def _staff_mail(
     reading: Reading, record: Prospect | None, event: Event, context: Context,
     rules: InboundRules,
 ) -> _Outcome:  # fmt: skip
-    """An agent's or owner's mail: an answer to the prospect, and/or #commands."""
+    """An agent's or owner's mail: an answer to the prospect (directly, or by Reply on our
+    notification: ``plan.relay``), and/or #commands."""
     msg, sender, kind = reading.message, reading.sender, Kind.AGENT_REPLY
     parsed = parse_commands(reading.fresh)
-    if parsed.commands or parsed.errors:
+    to_prospect = record is not None and record.email in {a.email for a in (*msg.to, *msg.cc)}
+    words = ""
+    if record is not None and not to_prospect and answers_our_mail_to_agents(reading, context):
+        words = words_for_prospect(reading.fresh)
+    refused = ""
+    if parsed.commands or parsed.errors or words:
         trusted, why = trusted_sender(
             msg, rules.staff | rules.own, rules.trust, in_sent_folder=context.in_sent_folder
         )
         if not trusted:
-            return _Outcome(kind, record, refused=why)
-        if not internal_only(msg, rules.staff, rules.own):
-            return _Outcome(kind, record, refused="the mail also went outside the business")
+            refused = why
+        elif not internal_only(msg, rules.staff, rules.own):
+            refused = "the mail also went outside the business"
+    if refused and not words:
+        return _Outcome(kind, record, refused=refused)
+    applied: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    if (parsed.commands or parsed.errors) and not refused:
         target = _target(parsed.commands, record, context)
         if target is None:
             return _Outcome(kind, refused="no record: reply to one, or add #record N")
-        updated, applied, errors = conversation.apply_commands(
+        updated, done, failed = conversation.apply_commands(
             target, parsed.commands, context.arrived, rules.agents, sender
         )
-        return _Outcome(kind, updated, applied=tuple(applied),
-                        errors=(*parsed.errors, *errors), changed=True)  # fmt: skip
+        if record is not None and updated.id != record.id:
+            words = ""  # #record named another record: the words were for this thread's person
+        applied, errors, record = tuple(done), (*parsed.errors, *failed), updated
     if record is None:
         return _Outcome(kind)
-    to_prospect = record.email in {a.email for a in (*msg.to, *msg.cc)}
+    internal = replace(event, direction=Direction.INTERNAL)
+    if words:  # by Reply on our notification: pass the words on, or say why not
+        mail = relay(reading, record, words, rules.agents, refused)
+        return _Outcome(kind, conversation.noted(record, internal), applied=applied,
+                        errors=errors, refused=refused, changed=True, mail=mail)  # fmt: skip
+    if applied or errors:
+        return _Outcome(kind, record, applied=applied, errors=errors, changed=True)
     if not to_prospect:  # internal mail about the record: kept, not information sent
-        return _Outcome(kind, conversation.noted(record, event), changed=True)
+        return _Outcome(kind, conversation.noted(record, internal), changed=True)
     agent = sender if sender in rules.staff else None
     updated = conversation.agent_replied(record, event, context.arrived, agent)
     return _Outcome(kind, updated, changed=True)

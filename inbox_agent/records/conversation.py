@@ -109,20 +109,30 @@ def assigned(record: Prospect, agent: str, why: str, now: datetime) -> Prospect:
 
 def mail_sent(
     record: Prospect, *, kind: str, message_id: str, recipient: str, cause: Cause | None,
-    now: datetime,
+    now: datetime, by: str | None = None, words: str = "",
 ) -> Prospect:  # fmt: skip
     """The record after one of our mails went out: the letter in the timeline, and ``cause``
-    applied (an acknowledgment: ``acknowledged_at`` set, new → call)."""
+    applied (an acknowledgment: ``acknowledged_at`` set, new → call; an agent's answer passed
+    on, ``by`` them: first response and information sent). ``words``: what it said, for the
+    timeline, when it said something a person wrote."""
     to_prospect = recipient == record.email
     mid = message_id.strip("<>")
+    said = text_summary(words) if words else f"{kind} sent"
     event = Event(
         now, Direction.OUT if to_prospect else Direction.INTERNAL, kind, mid,
-        f"{kind} sent" + ("" if to_prospect else f" to {recipient}"),
+        said + ("" if to_prospect else f" to {recipient}"),
     )  # fmt: skip
     updated = replace(record, message_ids=(*record.message_ids, mid),
                       timeline=(*record.timeline, event))  # fmt: skip
     if cause == Cause.ACKNOWLEDGED:
         updated = replace(updated, acknowledged_at=record.acknowledged_at or now)
+    if cause == Cause.INFORMATION_SENT:
+        updated = replace(
+            updated,
+            first_response_at=record.first_response_at or now,
+            information_sent_at=record.information_sent_at or now,
+            assigned_to=record.assigned_to or by,
+        )
     return _moved(updated, cause, now) if cause is not None else updated
 
 

@@ -12,6 +12,12 @@ outbox never holds two entries with one key, so a decision taken twice queues on
   not understood (``<record>:confirm:<tag of their mail>``).
 - ``DeliveryFailed``: tell the agent (or a supervisor) that mail to their prospect could not be
   delivered, and why, so that a person writes to them (``<record>:failed:<tag of that entry>``).
+- ``RelayAnswer``: an agent pressed Reply on a notification and wrote to the prospect; their
+  words go to the prospect from the shared address, threaded into the prospect's conversation
+  and signed with the agent's name (``<record>:relay:<tag of the agent's mail>``). It is a
+  person's answer passed on, so it carries no ``Auto-Submitted``.
+- ``RelayOutcome``: one line back to that agent — "sent to Pat", or why not
+  (``<record>:relayed:<tag of the agent's mail>``).
 
 ``cause`` is what the sent mail does to its record (``records.status``); ``auto_submitted`` is
 the RFC 3834 value it carries. ``to_dict`` / ``from_dict`` keep actions in the store, the kind
@@ -33,6 +39,8 @@ class MailKind(StrEnum):
     NOTIFICATION = "notification"
     CONFIRMATION = "confirmation"
     DELIVERY_FAILED = "delivery_failed"
+    RELAYED_ANSWER = "relayed_answer"
+    RELAY_OUTCOME = "relay_outcome"
 
 
 class NotifyReason(StrEnum):
@@ -53,7 +61,7 @@ class Acknowledge:
     recipient: str
     kind: ClassVar[MailKind] = MailKind.ACKNOWLEDGMENT
     cause: ClassVar[Cause | None] = Cause.ACKNOWLEDGED
-    auto_submitted: ClassVar[str] = "auto-replied"
+    auto_submitted: ClassVar[str | None] = "auto-replied"
 
     @property
     def key(self) -> str:
@@ -72,7 +80,7 @@ class Notify:
     in_reply_to: str = ""
     kind: ClassVar[MailKind] = MailKind.NOTIFICATION
     cause: ClassVar[Cause | None] = None
-    auto_submitted: ClassVar[str] = "auto-generated"
+    auto_submitted: ClassVar[str | None] = "auto-generated"
 
     @property
     def key(self) -> str:
@@ -92,7 +100,7 @@ class Confirm:
     errors: tuple[str, ...] = ()
     kind: ClassVar[MailKind] = MailKind.CONFIRMATION
     cause: ClassVar[Cause | None] = None
-    auto_submitted: ClassVar[str] = "auto-generated"
+    auto_submitted: ClassVar[str | None] = "auto-generated"
 
     @property
     def key(self) -> str:
@@ -111,16 +119,57 @@ class DeliveryFailed:
     reason: str
     kind: ClassVar[MailKind] = MailKind.DELIVERY_FAILED
     cause: ClassVar[Cause | None] = None
-    auto_submitted: ClassVar[str] = "auto-generated"
+    auto_submitted: ClassVar[str | None] = "auto-generated"
 
     @property
     def key(self) -> str:
         return f"{self.prospect_id}:failed:{tag(self.failed_key)}"
 
 
-Action = Acknowledge | Notify | Confirm | DeliveryFailed
+@dataclass(frozen=True)
+class RelayAnswer:
+    """``agent`` (their address and ``agent_name``) answers the prospect with ``text``;
+    ``in_reply_to``/``references``: the prospect's messages it answers; ``source``: the agent's
+    mail to the shared address that carried the text."""
+
+    prospect_id: int
+    recipient: str
+    agent: str
+    agent_name: str
+    text: str
+    source: str
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    kind: ClassVar[MailKind] = MailKind.RELAYED_ANSWER
+    cause: ClassVar[Cause | None] = Cause.INFORMATION_SENT
+    auto_submitted: ClassVar[str | None] = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:relay:{tag(self.source)}"
+
+
+@dataclass(frozen=True)
+class RelayOutcome:
+    """Tell the agent whether their answer reached the prospect (``sent``), and ``detail``."""
+
+    prospect_id: int
+    recipient: str
+    source: str  # the agent's mail this answers
+    sent: bool
+    detail: str = ""
+    kind: ClassVar[MailKind] = MailKind.RELAY_OUTCOME
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:relayed:{tag(self.source)}"
+
+
+Action = Acknowledge | Notify | Confirm | DeliveryFailed | RelayAnswer | RelayOutcome
 _TYPES: dict[MailKind, type[Action]] = {
-    t.kind: t for t in (Acknowledge, Notify, Confirm, DeliveryFailed)
+    t.kind: t for t in (Acknowledge, Notify, Confirm, DeliveryFailed, RelayAnswer, RelayOutcome)
 }
 
 
@@ -142,4 +191,6 @@ def from_dict(data: dict[str, Any]) -> Action:
                           "errors": tuple(values.get("errors", ()))})  # fmt: skip
     if kind == MailKind.DELIVERY_FAILED:
         return DeliveryFailed(**{**values, "failed_kind": MailKind(values["failed_kind"])})
+    if kind == MailKind.RELAYED_ANSWER:
+        return RelayAnswer(**{**values, "references": tuple(values.get("references", ()))})
     return _TYPES[kind](**values)

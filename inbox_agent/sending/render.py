@@ -7,7 +7,8 @@ record (as data, never as template code) and builds the letter with safe headers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from inbox_agent.records.prospect import Direction, Prospect
@@ -19,6 +20,8 @@ from inbox_agent.sending.actions import (
     DeliveryFailed,
     Notify,
     NotifyReason,
+    RelayAnswer,
+    RelayOutcome,
 )
 from inbox_agent.sending.letters import (
     Identity,
@@ -38,6 +41,19 @@ class Business:
     name: str
     next_step: str  # what happens next, in the acknowledgment
     within_hours: float  # the acknowledgment SLA, in hours
+    sources: Mapping[str, str] = field(default_factory=dict)  # source name -> label
+    interests: Mapping[str, str] = field(default_factory=dict)  # interest name -> label
+
+    def source_label(self, name: str) -> str:
+        return self.sources.get(name) or _plain(name)
+
+    def interest_label(self, name: str) -> str:
+        return self.interests.get(name) or _plain(name)
+
+
+def _plain(name: str) -> str:
+    """A name no label was given for, as a person reads it: ``google_ads`` -> "Google ads"."""
+    return name.replace("_", " ").capitalize() if "." not in name else name
 
 
 class Renderer:
@@ -55,12 +71,20 @@ class Renderer:
             return self._confirmation(action, prospect, now)
         if isinstance(action, DeliveryFailed):
             return self._delivery_failed(action, prospect, now)
+        if isinstance(action, RelayAnswer):
+            return self._relayed_answer(action, prospect, now)
+        if isinstance(action, RelayOutcome):
+            return self._relay_outcome(action, prospect, now)
         return self._acknowledgment(action, prospect, now)
 
     def _context(self, prospect: Prospect) -> dict[str, object]:
+        about = {
+            "source_label": self.business.source_label(prospect.source),
+            "interest_label": self.business.interest_label(prospect.interest),
+        }
         return {
             "business": {"name": self.business.name},
-            "prospect": prospect_context(prospect),
+            "prospect": {**prospect_context(prospect), **about},
             "agent": None,
             "next_step": self.business.next_step,
             "within_hours": self.business.within_hours,
@@ -100,7 +124,11 @@ class Renderer:
             ),
         }  # fmt: skip
         text, html = self.templates.render("notification", context)
-        about = f"{prospect.interest}, {prospect.source}"
+        labels = (
+            self.business.interest_label(prospect.interest),
+            self.business.source_label(prospect.source),
+        )
+        about = ", ".join(labels)
         return build(
             key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
             subject=f"[{marker_for(prospect.id)}] {headline} ({about})",
@@ -137,5 +165,31 @@ class Renderer:
             key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
             subject=f"[{marker_for(prospect.id)}] Not delivered: {name}, please write yourself",
             text=text, html=None, now=now, auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _relayed_answer(self, action: RelayAnswer, prospect: Prospect, now: datetime) -> Letter:
+        """The agent's own words to the prospect, from the shared address, signed by them."""
+        context = {**self._context(prospect), "text": action.text,
+                   "agent": {"name": action.agent_name, "email": action.agent}}  # fmt: skip
+        text, html = self.templates.render("relayed_answer", context)
+        subject = prospect.subject or f"Your inquiry to {self.business.name}"
+        refs = (*action.references, action.in_reply_to)
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=reply_subject(subject), text=text, html=html, now=now,
+            in_reply_to=[r for r in dict.fromkeys(refs) if r], auto_submitted=None,
+            from_name=f"{action.agent_name} ({self.business.name})",
+        )  # fmt: skip
+
+    def _relay_outcome(self, action: RelayOutcome, prospect: Prospect, now: datetime) -> Letter:
+        context = {**self._context(prospect), "sent": action.sent, "detail": action.detail}
+        text, _ = self.templates.render("relay_outcome", context)
+        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        headline = f"Sent to {name}" if action.sent else f"NOT sent to {name}"
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] {headline}", text=text, html=None, now=now,
+            in_reply_to=[action.source], auto_submitted=action.auto_submitted,
             to=action.recipient, to_name="",
         )  # fmt: skip

@@ -34,7 +34,7 @@ from inbox_agent.records.prospect import (
     record_to_dict,
 )
 from inbox_agent.sending import outbox
-from inbox_agent.sending.actions import Action
+from inbox_agent.sending.actions import Action, MailKind
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.store.database import Database, docs, shard
 from inbox_agent.store.files import Changes
@@ -87,12 +87,9 @@ class Store:
         self._outbox_keys: dict[str, int] = {}
         self._outbox_open: set[int] = set()
         self._mail_times: dict[str, set[tuple[int, datetime]]] = {}
+        self._sent_kinds: dict[str, MailKind] = {}
         for doc_id, doc in docs(data, "outbox"):
-            entry = outbox.from_dict(doc)
-            self._outbox_keys[entry.key] = doc_id
-            if entry.is_open:
-                self._outbox_open.add(doc_id)
-            self._mail_times.setdefault(entry.recipient, set()).add((doc_id, entry.created_at))
+            self._index_entry(doc_id, outbox.from_dict(doc))
         self._checkpoints: dict[str, int] = {d["folder"]: i for i, d in docs(data, "checkpoints")}
         self._next: dict[str, int] = {
             t: max((i for i, _ in docs(data, t)), default=0) + 1 for t in TABLES
@@ -285,13 +282,22 @@ class Store:
 
     def save_entry(self, entry: OutboxEntry) -> None:
         doc_id = self._outbox_keys.get(entry.key) or self._new_id("outbox")
-        self._outbox_keys[entry.key] = doc_id
         self._put("outbox", doc_id, outbox.to_dict(entry))
+        self._index_entry(doc_id, entry)
+
+    def _index_entry(self, doc_id: int, entry: OutboxEntry) -> None:
+        self._outbox_keys[entry.key] = doc_id
         if entry.is_open:
             self._outbox_open.add(doc_id)
         else:
             self._outbox_open.discard(doc_id)
         self._mail_times.setdefault(entry.recipient, set()).add((doc_id, entry.created_at))
+        if entry.message_id:
+            self._sent_kinds[entry.message_id.strip("<>")] = entry.kind
+
+    def sent_kind(self, message_id: str) -> MailKind | None:
+        """What kind of our mail carries this Message-ID (once rendered), if it is ours."""
+        return self._sent_kinds.get(message_id.strip("<>"))
 
     def outbox_open(self) -> list[OutboxEntry]:
         """Entries still to send, or sent but not yet filed in the Sent folder."""
