@@ -163,6 +163,7 @@ class _Pass:
                 {m: k for m in keys.message_ids if (k := store.sent_kind(m)) is not None}
             ),
             last_assigned=store.state(LAST_ASSIGNED), next_id=store.next_prospect_id(),
+            uidvalidity=self.uidvalidity,
         )  # fmt: skip
 
     def _apply(self, decision: Decision, now: datetime) -> None:
@@ -175,6 +176,8 @@ class _Pass:
             report.duplicates += 1
             return
         queued = self.store.apply(decision, now)
+        if decision.quarantine is not None:
+            report.quarantined += 1
         for key in queued:
             log.info("%s: queued", key)
         report.queued.extend(queued)

@@ -177,11 +177,35 @@ def test_the_guards_hold_back_the_acknowledgment_not_the_record(
     assert any(why in line for line in d.log)
 
 
-def test_a_strangers_commands_change_nothing_and_mail_no_one(rules: InboundRules) -> None:
+def test_a_strangers_hash_lines_are_text_and_her_mail_a_lead(rules: InboundRules) -> None:
     raw = mailgen.inquiry(sender="Eve <eve@example.net>", body="#status done\n#assign eve")
+    d = decide(read(raw, rules), context(open_by_email={JANE: jane()}, next_id=2), rules)
+    [eve] = d.records  # her own new record; Jane's is not touched
+    assert eve.email == "eve@example.net" and eve.status == Status.NEW and d.created
+    assert [type(a).__name__ for a in d.outbox] == ["Acknowledge", "Notify"]  # no Confirm
+    assert not any(e.kind in ("command", "note") for e in eve.timeline)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["#lost my old supplier last month, need 200 widgets quoted", "#Note: please call after 5pm"],
+)
+def test_a_lead_whose_text_starts_with_a_hash_is_a_lead(body: str, rules: InboundRules) -> None:
+    d = decide(read(mailgen.inquiry(sender="Kim <kim@example.net>", body=body), rules),
+               context(), rules)  # fmt: skip
+    assert d.created and d.records[0].email == "kim@example.net"
+    assert any(isinstance(a, Acknowledge) for a in d.outbox)
+
+
+def test_a_prospects_reply_with_hash_status_done_is_in_the_timeline_and_told(
+    rules: InboundRules,
+) -> None:
+    raw = mailgen.inquiry(subject="Re: widgets", body="#status done? What does that mean?")
     d = decide(read(raw, rules), context(open_by_email={JANE: jane()}), rules)
-    assert not d.records and not d.outbox
-    assert d.logged is not None and d.logged.reason == "eve@example.net is not an agent or owner"
+    [record] = d.records
+    assert d.kind == Kind.PROSPECT_REPLY and record.status == Status.CALL
+    assert record.timeline[-1].summary.startswith("#status done?")
+    assert any(isinstance(a, Notify) and a.reason == NotifyReason.REPLIED for a in d.outbox)
 
 
 def test_an_agents_answer_to_the_prospect_is_information_sent(rules: InboundRules) -> None:

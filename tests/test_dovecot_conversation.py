@@ -321,15 +321,16 @@ def test_spoofed_agent_command_is_refused(steered: World) -> None:
     assert len(refused) == 2 and all("mx.example.com" in m.reason for m in refused)
 
 
-def test_strangers_command_changes_nothing_and_mails_no_one(steered: World) -> None:
+def test_strangers_hash_lines_change_nothing_and_her_mail_is_a_lead(steered: World) -> None:
+    """A stranger's '#status done' is text: Jane's record does not move, and Eve, who wrote to
+    sales@ herself, is a person asking something: recorded, acknowledged, never confirmed."""
     world = steered
     world.inquiry()
     before = world.record()
     sent_before = len(world.smtp.received)
     world.deliver(command(world, "eve@example.net", "#status done\n#assign eve@example.net"))
     assert world.record() == before
-    assert len(world.smtp.received) == sent_before
-    assert [p.email for p in world.store.prospects()] == [JANE]
-    [logged] = [m for m in world.store.messages() if m.reason.startswith("eve@")]
-    assert logged.kind == "inquiry" and logged.prospect_id is None
-    assert logged.reason == "eve@example.net is not an agent or owner"
+    to_eve = [r for r in world.smtp.received[sent_before:] if r.rcpt_tos == ("eve@example.net",)]
+    assert [r.message()["Auto-Submitted"] for r in to_eve] == ["auto-replied"]  # no "Done:"
+    [eve] = [p for p in world.store.prospects() if p.email == "eve@example.net"]
+    assert not any(e.kind in ("command", "note") for e in eve.timeline)

@@ -78,3 +78,4 @@ class Context:
     our_mail: Mapping[str, MailKind] = field(default_factory=lambda: MappingProxyType({}))
     last_assigned: str | None = None
     next_id: int = 1  # the number a new record gets
+    uidvalidity: int = 0  # of the folder, for a quarantine entry

@@ -31,7 +31,14 @@ from inbox_agent.plan.relay import answers_our_mail_to_agents, relay, words_for_
 from inbox_agent.records import conversation
 from inbox_agent.records.assignment import Agent, AssignmentRule, choose_agent
 from inbox_agent.records.commands import Command, parse_commands
-from inbox_agent.records.prospect import Direction, Event, LoggedMessage, Prospect, Suppression
+from inbox_agent.records.prospect import (
+    Direction,
+    Event,
+    LoggedMessage,
+    Prospect,
+    QuarantineEntry,
+    Suppression,
+)
 from inbox_agent.records.threads import Author, Lookups, Thread, find_thread
 from inbox_agent.records.trust import TrustPolicy, internal_only, trusted_sender
 from inbox_agent.sending.actions import Action, Confirm, Notify, NotifyReason
@@ -73,6 +80,7 @@ class Decision:
     state: tuple[tuple[str, str], ...] = ()
     log: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    quarantine: QuarantineEntry | None = None  # for a person to handle (``inbox-agent quarantine``)
 
     @property
     def record(self) -> Prospect | None:
@@ -91,6 +99,7 @@ class _Outcome:
     refused: str = ""  # why commands in it were not accepted
     changed: bool = False  # the record was changed and must be written
     mail: tuple[Action, ...] = ()  # mail the record part already decided (a relayed answer)
+    unanswerable: bool = False  # a person's inquiry with no address to answer
 
 
 def is_human_from_us(msg: Message, rules: ReadingRules) -> bool:
@@ -131,9 +140,16 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
     )  # fmt: skip
     suppress, warnings = _bounced(reading, context)
     records = (record,) if record is not None and outcome.changed else ()
+    held = None
+    if outcome.unanswerable:  # never nothing: a person must answer it by hand
+        sender = " ".join(msg.header("from").split())[:120] or "none"
+        why = f"an inquiry with no address to answer (From: {sender}): answer it by hand"
+        held = QuarantineEntry(context.folder, context.uidvalidity, context.uid, why,
+                               context.now, msg.message_id, msg.subject[:200])  # fmt: skip
+        warnings = (*warnings, f"{where}: {why}")
     if record is None or context.in_sent_folder:  # what we sent ourselves needs no answer
         return Decision(outcome.kind, logged, records, outcome.created, suppress=suppress,
-                        log=tuple(log), warnings=warnings)  # fmt: skip
+                        log=tuple(log), warnings=warnings, quarantine=held)  # fmt: skip
     mail: list[Action] = []
     state: list[tuple[str, str]] = []
     if outcome.kind in (Kind.INQUIRY, Kind.PROSPECT_REPLY):  # first: it is the urgent one
@@ -198,10 +214,7 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
         keep_body=rules.keep_bodies,
     )  # fmt: skip
     record = thread.record
-    if kind in (Kind.INQUIRY, Kind.PROSPECT_REPLY) and parse_commands(reading.fresh).commands:
-        # someone who is not staff gave commands: change nothing, mail no one
-        sender = reading.sender or "(no sender)"
-        return _Outcome(kind, refused=f"{sender} is not an agent or owner")
+    # '#' lines from anyone but staff are text, not commands: "#lost my old supplier…" is a lead
     if kind == Kind.PROSPECT_REPLY and record is not None:
         accepted = conversation.accepted_meeting(msg)
         updated = conversation.prospect_replied(record, event, context.arrived, accepted=accepted)
@@ -211,8 +224,10 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
     if kind == Kind.AUTO_REPLY and record is not None and thread.author == Author.PROSPECT:
         return _Outcome(kind, conversation.noted(record, event), changed=True)
     contact = reading.contact
-    if kind != Kind.INQUIRY or contact is None or not contact.email:
+    if kind != Kind.INQUIRY:
         return _Outcome(kind)
+    if contact is None or not contact.email:
+        return _Outcome(kind, unanswerable=True)
     open_record = context.open_by_email.get(contact.email)
     previous = None if open_record else context.latest_by_email.get(contact.email)
     made = conversation.inquiry(

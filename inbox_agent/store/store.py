@@ -173,6 +173,8 @@ class Store:
             self.set_state(name, value)
         if decision.logged is not None:
             self.log_message(decision.logged)
+        if decision.quarantine is not None:
+            self.quarantine(decision.quarantine)
         return [a.key for a in decision.outbox if self.queue(a, now)]
 
     # -- prospects -------------------------------------------------------------------------
