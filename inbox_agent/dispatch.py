@@ -41,7 +41,7 @@ from inbox_agent.store import Store
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[Action, Prospect, datetime], Letter]
+Render = Callable[[Action, Prospect | None, datetime], Letter]
 File = Callable[[bytes], None]
 
 
@@ -103,8 +103,9 @@ class Dispatcher:
             return
         if not entry.due(self.now()):
             return
-        prospect = self.store.prospect(entry.prospect_id)
-        if prospect is None:
+        about = entry.prospect_id  # None: mail about no one record (the digest)
+        prospect = self.store.prospect(about) if about is not None else None
+        if about is not None and prospect is None:
             self._failed(entry, "its record no longer exists (erased)")
             return
         if not entry.raw:
@@ -124,7 +125,7 @@ class Dispatcher:
         if entry.status == outbox.SENT:
             self._file(entry)
 
-    def _send(self, entry: OutboxEntry, prospect: Prospect) -> OutboxEntry:
+    def _send(self, entry: OutboxEntry, prospect: Prospect | None) -> OutboxEntry:
         now = self.now()
         try:
             recipient, utf8 = mail_address(entry.recipient)
@@ -146,7 +147,8 @@ class Dispatcher:
         self.report.sent.append(entry.key)
         with self.store.transaction():
             self.store.save_entry(entry)
-            self.store.save_prospect(on_sent(prospect, entry, now))
+            if prospect is not None:
+                self.store.save_prospect(on_sent(prospect, entry, now))
             for action in after_sent(entry):
                 self.store.queue(action, now)
         return entry

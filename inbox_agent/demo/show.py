@@ -72,7 +72,11 @@ def _decision(entry: LoggedMessage, seen: set[int], acknowledged: set[int]) -> s
 def describe(store: Store, by_uid: dict[int, Sample]) -> list[tuple[str, ...]]:
     """One row per message processed, in the order processed."""
     prospects = {p.id: p for p in store.prospects()}
-    acknowledged = {e.prospect_id for e in store.outbox() if e.kind == MailKind.ACKNOWLEDGMENT}
+    acknowledged = {
+        e.prospect_id
+        for e in store.outbox()
+        if e.kind == MailKind.ACKNOWLEDGMENT and e.prospect_id is not None
+    }
     seen: set[int] = set()
     rows: list[tuple[str, ...]] = []
     for entry in store.messages():

@@ -56,6 +56,7 @@ TIME_FIELDS = (
     "information_sent_at",
     "last_inbound_at",
     "closed_at",
+    "opted_out_at",
 )
 
 
@@ -110,6 +111,7 @@ class Prospect:
     information_sent_at: datetime | None = None
     last_inbound_at: datetime | None = None
     closed_at: datetime | None = None
+    opted_out_at: datetime | None = None  # asked us to stop: no automatic mail ever again
     follow_ups_sent: int = 0
     quote: Quote | None = None
     sale: Sale | None = None

@@ -41,6 +41,14 @@ class MailKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     RELAYED_ANSWER = "relayed_answer"
     RELAY_OUTCOME = "relay_outcome"
+    # the follow-ups (their actions arrive with the follow-up planner):
+    COURTESY_NOTE = "courtesy_note"  # to the prospect, 48 h after information was sent
+    FOLLOW_UP = "follow_up"  # to the prospect, a later step of the cadence
+    DRIP = "drip"  # to the prospect, now and then, once the follow-up cap is reached
+    REVIVE_REMINDER = "revive_reminder"  # to the agent: phone them (72 h of silence)
+    INFORMATION_OVERDUE = "information_overdue"  # to agent and supervisor: nothing sent in 72 h
+    OPTED_OUT = "opted_out"  # to the agent: the prospect asked us to stop
+    DIGEST = "digest"  # to the owner, daily
 
 
 class NotifyReason(StrEnum):

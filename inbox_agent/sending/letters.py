@@ -46,7 +46,7 @@ class Letter:
     recipients: tuple[str, ...]
     raw: bytes
     kind: MailKind
-    prospect_id: int
+    prospect_id: int | None  # None: mail about no one record (the digest)
     smtputf8: bool = False  # a recipient's local part is not ASCII: send with SMTPUTF8
 
 
@@ -76,9 +76,9 @@ def reply_subject(subject: str) -> str:
     return subject if re.match(r"(?i)^(re|aw|sv|antw|rif|r)\s*:", subject) else f"Re: {subject}"
 
 
-def message_id_for(key: str, prospect: Prospect, domain: str) -> str:
+def message_id_for(key: str, prospect: Prospect | None, domain: str) -> str:
     """Deterministic per (key, record): the same letter always gets the same Message-ID."""
-    seed = f"{key}|{prospect.email}|{prospect.created_at.isoformat()}"
+    seed = f"{key}|{prospect.email}|{prospect.created_at.isoformat()}" if prospect else key
     digest = hashlib.sha256(seed.encode()).hexdigest()[:16]
     slug = re.sub(r"[^A-Za-z0-9.-]", ".", key)
     return f"<{MESSAGE_ID_PREFIX}{slug}.{digest}@{domain}>"
@@ -178,7 +178,7 @@ def build(
     *,
     key: str,
     kind: MailKind,
-    prospect: Prospect,
+    prospect: Prospect | None,
     identity: Identity,
     subject: str,
     text: str,
@@ -202,19 +202,21 @@ def build(
 
 
 def _build(
-    key: str, kind: MailKind, prospect: Prospect, identity: Identity, subject: str, text: str,
+    key: str, kind: MailKind, prospect: Prospect | None, identity: Identity, subject: str,
+    text: str,
     html: str | None, now: datetime, in_reply_to: Sequence[str], auto_submitted: str | None,
     to: str | None, to_name: str | None, from_name: str | None,
 ) -> Letter:  # fmt: skip
     message_id = message_id_for(key, prospect, identity.domain)
-    recipient, utf8 = mail_address(to or prospect.email)
+    if not to and prospect is None:
+        raise LetterError(f"{key}: a letter about no record needs a recipient")
+    recipient, utf8 = mail_address(to or (prospect.email if prospect else ""))
     policy = SMTPUTF8 if utf8 else SMTP
     msg = EmailMessage(policy=policy)
     sender = from_name if from_name is not None else identity.display_name
     msg["From"] = _address(clean_header(sender, 80), identity.address)
-    display = clean_header(
-        to_name if to_name is not None else f"{prospect.name} {prospect.surname}", 80
-    )
+    named = f"{prospect.name} {prospect.surname}" if prospect else ""
+    display = clean_header(to_name if to_name is not None else named, 80)
     msg["To"] = _address(display, recipient)
     msg["Reply-To"] = identity.address
     msg["Subject"] = clean_header(subject)
@@ -238,6 +240,6 @@ def _build(
         recipients=(recipient,),
         raw=msg.as_bytes(policy=policy),
         kind=kind,
-        prospect_id=prospect.id,
+        prospect_id=prospect.id if prospect else None,
         smtputf8=utf8,
     )

@@ -54,7 +54,7 @@ class OutboxEntry:
         return self.action.kind
 
     @property
-    def prospect_id(self) -> int:
+    def prospect_id(self) -> int | None:
         return self.action.prospect_id
 
     @property

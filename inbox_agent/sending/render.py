@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from inbox_agent.exceptions import LetterError
 from inbox_agent.records.prospect import Direction, Prospect
 from inbox_agent.records.threads import marker_for
 from inbox_agent.sending.actions import (
@@ -64,7 +65,9 @@ class Renderer:
         self.identity = identity
         self.business = business
 
-    def render(self, action: Action, prospect: Prospect, now: datetime) -> Letter:
+    def render(self, action: Action, prospect: Prospect | None, now: datetime) -> Letter:
+        if prospect is None:
+            raise LetterError(f"{action.key}: its record is missing")
         if isinstance(action, Notify):
             return self._notification(action, prospect, now)
         if isinstance(action, Confirm):
