@@ -29,7 +29,7 @@ from inbox_agent.config import load_settings  # noqa: E402
 from inbox_agent.plan.inbound import InboundRules  # noqa: E402
 from inbox_agent.poller import Folder, poll_folder  # noqa: E402
 from inbox_agent.records.prospect import Direction, Event, Prospect  # noqa: E402
-from inbox_agent.runner import inbound_rules  # noqa: E402
+from inbox_agent.rules import inbound_rules  # noqa: E402
 from inbox_agent.store import Store  # noqa: E402
 from inbox_agent.workers import ReaderPool  # noqa: E402
 from tests import mailgen  # noqa: E402

@@ -26,6 +26,8 @@ from inbox_agent.records.prospect import Prospect
 from inbox_agent.sending.outbox import Delivery
 from inbox_agent.store import Store
 from inbox_agent.views import (
+    due_row,
+    due_table,
     prospects_csv,
     prospects_json,
     prospects_table,
@@ -54,7 +56,7 @@ class Context:
 
     def rules(self) -> ReadingRules:
         """Rules from the config; the shipped rules when no config is given or found."""
-        from inbox_agent.runner import reading_rules
+        from inbox_agent.rules import reading_rules
 
         path = config_path(self.config)
         if self.config is None and not path.exists():
@@ -136,7 +138,7 @@ def preview(obj: Context, template: str, record: str) -> None:
     """Render a template against a stored record (ID or email), without sending."""
     from datetime import datetime
 
-    from inbox_agent.runner import renderer
+    from inbox_agent.rules import renderer
     from inbox_agent.sending.actions import Acknowledge
 
     settings = obj.settings()
@@ -247,6 +249,41 @@ def quarantine(obj: Context) -> None:
     if failed:
         click.echo(("\n" if entries else "") + "Outgoing mail that could not be delivered:")
         click.echo(undeliverable_table(failed))
+
+
+@cli.command()
+@click.option(
+    "--at", "at", metavar="ISO", help="As of this time (default: now), e.g. 2026-12-03T09:00+02:00."
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@click.pass_obj
+def due(obj: Context, at: str | None, as_json: bool) -> None:
+    """What automatic mail and agent reminders will go out, to whom and when; does nothing."""
+    from datetime import datetime
+
+    from inbox_agent.plan.followups import plan, upcoming
+    from inbox_agent.rules import followup_rules
+
+    settings = obj.settings()
+    rules = followup_rules(settings)
+    try:
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    except ValueError as exc:
+        raise UsageError(f"--at: not an ISO time: {at!r}") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=rules.calendar.zone)
+    rows: list[dict[str, Any]] = []
+    with Store.open(settings.store.path, read_only=True) as store:
+        for record in store.prospects():
+            blocked = store.is_suppressed(record.email)
+            nxt = upcoming(record, rules, blocked=blocked)
+            if nxt is None:
+                continue
+            goes = rules.calendar.next_open(max(nxt.at, when))
+            now = plan(record, when, rules, blocked=blocked)
+            rows.append(due_row(record, nxt, goes, [a.key for a in now.actions], now.reason))
+    rows.sort(key=lambda r: str(r["sends_at"]))
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else due_table(rows))
 
 
 @cli.group()

@@ -13,6 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ from inbox_agent.mail.sources import (
     parse_interest_rules,
     parse_source_rules,
 )
+from inbox_agent.plan.calendar import Calendar, days_of
+from inbox_agent.plan.followups import DEFAULT_LEAD, DEFAULT_PROSPECT, Channel, Step
 from inbox_agent.problems import Problems
 from inbox_agent.records.assignment import Agent, AssignmentRule, parse_assignment_rules
 from inbox_agent.schema import AGENT_KEYS, LISTS, REQUIRED, SCHEMA, Check
@@ -34,6 +37,21 @@ class BusinessSettings:
     name: str = "Our business"
     timezone: str = "UTC"
     website: str = ""  # e.g. "https://acme.example": its forms send from this domain
+    phone: str = ""  # the business's phone, in the signature of follow-ups
+    hours: str = "08:00-17:00"  # when follow-ups may go out (the acknowledgment goes at once)
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    holidays: str = ""  # country code for public holidays (the `holidays` package), "" for none
+    holidays_subdivision: str = ""
+    closed: tuple[str, ...] = ()  # more closed days, YYYY-MM-DD
+    languages: tuple[str, ...] = ("en", "de", "fr", "es", "pt", "nl", "it")
+
+    def calendar(self) -> Calendar:
+        opens, closes = (time.fromisoformat(t) if t != "24:00" else time.max
+                         for t in self.hours.split("-"))  # fmt: skip
+        return Calendar(
+            self.timezone, opens, closes, days_of(self.days), self.holidays.upper(),
+            self.holidays_subdivision, frozenset(date.fromisoformat(d) for d in self.closed),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,17 @@ class AcknowledgmentSettings:
 
 
 @dataclass(frozen=True)
+class FollowUpSettings:
+    business_hours_only: bool = False  # delays counted in business hours
+    lead_cap: int = 2
+    prospect_cap: int = 8
+    drip: tuple[str, ...] = ("drip", "drip_2")
+    drip_days: float = 30.0
+    lead: tuple[Step, ...] = DEFAULT_LEAD
+    prospect: tuple[Step, ...] = DEFAULT_PROSPECT
+
+
+@dataclass(frozen=True)
 class SlaSettings:
     acknowledge_hours: float = 24.0
     respond_hours: float = 72.0
@@ -148,6 +177,7 @@ class Settings:
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     commands: CommandsSettings = field(default_factory=CommandsSettings)
     labels: LabelsSettings = field(default_factory=LabelsSettings)
+    followups: FollowUpSettings = field(default_factory=FollowUpSettings)
     agents: tuple[Agent, ...] = ()
     assignment: tuple[AssignmentRule, ...] = ()
     sources: tuple[SourceRule, ...] = ()
@@ -320,6 +350,7 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
                 ),
             }
         ),
+        followups=_followups(sections.get("followups", {})),
         labels=LabelsSettings(
             **{k: tuple(v.items()) for k, v in sections.get("labels", {}).items()}
         ),
@@ -328,6 +359,17 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
         interests=interests,
         assignment=assignment,
     )
+
+
+def _followups(values: Mapping[str, Any]) -> FollowUpSettings:
+    found = _tuplify(dict(values))
+    for stage in ("lead", "prospect"):
+        if stage in found:
+            found[stage] = tuple(
+                Step(float(s["after_hours"]), Channel(s.get("channel", "mail")), s["template"])
+                for s in found[stage]
+            )
+    return FollowUpSettings(**found)
 
 
 def config_path(explicit: str | None) -> Path:

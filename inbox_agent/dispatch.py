@@ -32,8 +32,9 @@ from inbox_agent.exceptions import (
 from inbox_agent.plan.delivery import after_failure, after_sent
 from inbox_agent.records.conversation import mail_sent
 from inbox_agent.records.prospect import Prospect
+from inbox_agent.records.status import Cause
 from inbox_agent.sending import outbox
-from inbox_agent.sending.actions import Action, RelayAnswer
+from inbox_agent.sending.actions import Action, CourtesyNote, FollowUp, RelayAnswer
 from inbox_agent.sending.letters import Letter, mail_address
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.smtp import Courier
@@ -60,9 +61,12 @@ def on_sent(prospect: Prospect, entry: OutboxEntry, now: datetime) -> Prospect:
     by, words = None, ""
     if isinstance(action, RelayAnswer):  # the timeline shows what the agent said, once sent
         by, words = action.agent, f"{action.agent_name}: {action.text}"
+    follow_up = isinstance(action, CourtesyNote | FollowUp)
+    final = isinstance(action, CourtesyNote | FollowUp) and action.final
     return mail_sent(
         prospect, kind=entry.kind, message_id=entry.message_id, recipient=entry.recipient,
-        cause=action.cause, now=now, by=by, words=words,
+        cause=action.cause, now=now, by=by, words=words, follow_up=follow_up,
+        then=Cause.CAP_REACHED if final else None,
     )  # fmt: skip
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from inbox_agent.config import Settings
 from inbox_agent.exceptions import InboxAgentError
 from inbox_agent.records.prospect import Prospect
-from inbox_agent.runner import SENT, connect, renderer
+from inbox_agent.rules import renderer
+from inbox_agent.runner import SENT, connect
 from inbox_agent.sending.actions import Acknowledge
 from inbox_agent.smtp import SmtpCourier
 

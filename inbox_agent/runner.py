@@ -1,10 +1,10 @@
 """One full cycle, the thing ``poll`` runs once and the daemon runs on every wake-up:
 read the inbox and the Sent folder (``poller``), then send what is due (``dispatch``).
 
-This is the only module that wires the others together: it turns the settings into the rules
-the pure layers need (``reading_rules``, ``inbound_rules``, ``renderer``) and hands the seams
-(IMAP, SMTP, store) to the poller and the dispatcher. The CLI and the daemon are thin shells
-around ``Runner``.
+This is the only module that wires the others together: it takes the rules the pure layers
+need (``rules``: built from the settings) and hands the seams (IMAP, SMTP, store) to the poller,
+the follow-up planner and the dispatcher. The CLI and the daemon are thin shells around
+``Runner``.
 """
 
 from __future__ import annotations
@@ -12,20 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from inbox_agent.config import Settings, secret
 from inbox_agent.dispatch import DispatchReport, dispatch
 from inbox_agent.exceptions import MailboxConnectionError, MailboxError
 from inbox_agent.imap import ImapMailbox, MailboxSession
-from inbox_agent.mail.classify import ClassifyPolicy
-from inbox_agent.mail.reading import ReadingRules
-from inbox_agent.plan.guards import AckPolicy
-from inbox_agent.plan.inbound import InboundRules
+from inbox_agent.plan.followups import plan, upcoming
 from inbox_agent.poller import Folder, PollReport, poll_folder
-from inbox_agent.records.trust import TrustPolicy
-from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
-from inbox_agent.sending.render import Business, Renderer
+from inbox_agent.records.prospect import Prospect
+from inbox_agent.rules import followup_rules, inbound_rules, renderer
 from inbox_agent.smtp import Courier, SmtpCourier
 from inbox_agent.store import Store
 from inbox_agent.workers import ReaderPool
@@ -40,49 +36,6 @@ def utcnow() -> datetime:
 
 def connect(settings: Settings) -> ImapMailbox:
     return ImapMailbox(settings.mailbox, secret(settings.mailbox.password_env))
-
-
-def reading_rules(settings: Settings) -> ReadingRules:
-    own = settings.mailbox.own_addresses
-    policy = ClassifyPolicy(
-        own_addresses=own,
-        own_message_id_domains=frozenset({settings.message_id_domain}),
-        own_message_id_prefix=MESSAGE_ID_PREFIX,
-        loop_header=settings.classify.loop_header,
-        spam_headers=settings.classify.spam_headers,
-    )
-    c = settings.classify
-    return ReadingRules(
-        policy, settings.sources, settings.interests, c.default_source, c.default_interest,
-        c.default_region, own, settings.staff, settings.site_domains,
-    )  # fmt: skip
-
-
-def inbound_rules(settings: Settings) -> InboundRules:
-    ack = settings.acknowledgment
-    return InboundRules(
-        reading=reading_rules(settings),
-        agents=settings.agents,
-        assignment=settings.assignment,
-        trust=TrustPolicy(settings.commands.trust, frozenset(settings.commands.authserv_ids)),
-        keep_bodies=settings.store.keep_bodies,
-        ack=AckPolicy(
-            max_age=timedelta(hours=ack.max_age_hours),
-            cap=int(ack.per_recipient_cap),
-            window=timedelta(hours=ack.cap_window_hours),
-        ),
-    )
-
-
-def renderer(settings: Settings) -> Renderer:
-    ack = settings.acknowledgment
-    identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
-    labels = settings.labels
-    business = Business(
-        settings.business.name, ack.next_step, settings.sla.acknowledge_hours,
-        dict(labels.sources), dict(labels.interests),
-    )  # fmt: skip
-    return Renderer(Templates(ack.templates), identity, business)
 
 
 @dataclass
@@ -108,8 +61,32 @@ class Runner:
         self.courier = courier or SmtpCourier(settings.smtp)
         self.now = now
         self.rules = inbound_rules(settings)
+        self.followups = followup_rules(settings)
         self.reader = ReaderPool(self.rules.reading)
         self.renderer = renderer(settings)
+        store.follow(self._next_look)
+
+    def _next_look(self, record: Prospect) -> datetime | None:
+        blocked = self.store.is_suppressed(record.email)
+        found = upcoming(record, self.followups, blocked=blocked)
+        return found.at if found else None
+
+    def queue_due(self) -> list[str]:
+        """Queue the timed work that is due now (the follow-ups); the keys queued."""
+        now, queued = self.now(), []
+        with self.store.transaction():
+            for record_id in self.store.due(now):
+                record = self.store.prospect(record_id)
+                if record is None:
+                    continue
+                blocked = self.store.is_suppressed(record.email)
+                result = plan(record, now, self.followups, blocked=blocked)
+                if result.record is not None:
+                    self.store.save_prospect(result.record)
+                queued += [a.key for a in result.actions if self.store.queue(a, now)]
+                self.store.reschedule(record_id, result.next_at)  # sent ones move it on
+                log.info("record %s: %s", record_id, result.reason)
+        return queued
 
     def close(self) -> None:
         """Stop the reader's worker processes, if any were started."""
@@ -175,4 +152,5 @@ class Runner:
                 return self.cycle(session)
         inbox = self.poll(mailbox)
         sent = self.poll_sent(mailbox)
+        self.queue_due()
         return CycleReport(inbox, self.send_due(mailbox), sent)

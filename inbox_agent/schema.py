@@ -8,6 +8,7 @@ the file against ``SCHEMA`` (plain sections), ``AGENT_KEYS`` (each ``[[agents]]`
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -88,6 +89,90 @@ def _strings(value: Any) -> str | None:
     return None if ok else f"must be a list of names, not {value!r}"
 
 
+_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LANGUAGES = ("en", "de", "fr", "es", "pt", "nl", "it")  # the languages we ship templates in
+CHANNELS = ("mail", "task")
+
+
+def _hours(value: Any) -> str | None:
+    found = _HOURS.fullmatch(value) if isinstance(value, str) else None
+    if found is None or value.split("-")[0] >= value.split("-")[1]:
+        return f'must be opening hours "HH:MM-HH:MM", opening before closing, not {value!r}'
+    return None
+
+
+def _days(value: Any) -> str | None:
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, str) and v.strip().lower()[:3] in DAY_NAMES for v in value)
+    )
+    return None if ok else f'must be a list of days such as ["mon", "tue"], not {value!r}'
+
+
+def _country(value: Any) -> str | None:
+    if value == "":
+        return None
+    import holidays  # the check only; config reads the calendar through plan.calendar
+
+    if isinstance(value, str) and value.upper() in holidays.list_supported_countries():
+        return None
+    return f'must be a country code for public holidays (e.g. "ZA", "DE"), or "", not {value!r}'
+
+
+def _dates(value: Any) -> str | None:
+    import datetime as dt
+
+    if not isinstance(value, list):
+        return 'must be a list of dates, e.g. ["2026-12-24"]'
+    for item in value:
+        try:
+            dt.date.fromisoformat(str(item))
+        except ValueError:
+            return f"not a date YYYY-MM-DD: {item!r}"
+    return None
+
+
+def _languages(value: Any) -> str | None:
+    ok = isinstance(value, list) and all(isinstance(v, str) and len(v) == 2 for v in value)
+    return None if ok else 'must be a list of two-letter language codes, e.g. ["en", "es"]'
+
+
+def _count(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return None if ok else f"must be a whole number, 0 or more, not {value!r}"
+
+
+def _drip(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        return 'must be a list of template names, e.g. ["drip", "drip_2"], or [] for no drip'
+    if len(value) == 1 or any(a == b for a, b in itertools.pairwise(value)):
+        return "needs two templates at least, no two alike in a row (no one gets one twice running)"
+    return None
+
+
+def _cadence(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return "must be a list of steps ([[followups.lead]] tables)"
+    last = None
+    for i, step in enumerate(value):
+        unknown = set(step) - {"after_hours", "channel", "template"}
+        if unknown:
+            return f"step {i + 1}: unknown keys {sorted(unknown)} (after_hours, channel, template)"
+        if _positive(step.get("after_hours")) is not None:
+            return f"step {i + 1}: after_hours must be a positive number of hours"
+        if step.get("channel", "mail") not in CHANNELS:
+            return f"step {i + 1}: channel must be mail (to the prospect) or task (for the agent)"
+        if not isinstance(step.get("template"), str) or not step["template"]:
+            return f"step {i + 1}: template must name a template (e.g. courtesy_note)"
+        if step.get("channel", "mail") == "mail":
+            if step["template"] == last:
+                return f"step {i + 1}: the same template as the mail before it"
+            last = step["template"]
+    return None
+
+
 def _names(value: Any) -> str | None:
     """A table of name = "Label": what the owner calls a source or an interest in mail."""
     ok = isinstance(value, dict) and all(
@@ -110,7 +195,15 @@ def _spam_headers(value: Any) -> str | None:
 _STR, _BOOL, _INT = _type(str, "text"), _type(bool, "true or false"), _type(int, "a whole number")
 
 SCHEMA: dict[str, dict[str, Check]] = {
-    "business": {"name": _STR, "timezone": _timezone, "website": _STR},
+    "business": {
+        "name": _STR, "timezone": _timezone, "website": _STR, "phone": _STR, "hours": _hours,
+        "days": _days, "holidays": _country, "holidays_subdivision": _STR, "closed": _dates,
+        "languages": _languages,
+    },
+    "followups": {
+        "business_hours_only": _BOOL, "lead_cap": _count, "prospect_cap": _count,
+        "drip": _drip, "drip_days": _positive, "lead": _cadence, "prospect": _cadence,
+    },
     "mailbox": {
         "address": _email, "host": _STR, "port": _port, "security": _one_of(*SECURITY),
         "username": _STR, "password_env": _env_name, "allow_insecure": _BOOL,

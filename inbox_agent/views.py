@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox_agent.mail.reading import Reading
+from inbox_agent.plan.followups import Upcoming
 from inbox_agent.records.prospect import Prospect, QuarantineEntry
 from inbox_agent.sending.outbox import OutboxEntry
 
@@ -149,6 +150,29 @@ def undeliverable_table(entries: Sequence[OutboxEntry]) -> str:
         for e in entries
     ]  # fmt: skip
     return table(rows, ("when", "record", "mail", "to", "reason"))
+
+
+def due_row(
+    p: Prospect, nxt: Upcoming, sends_at: datetime, now: Sequence[str], reason: str
+) -> dict[str, Any]:
+    """One line of ``inbox-agent due``: the record's next step, and what would go now."""
+    return {
+        "record": p.id, "email": p.email, "name": f"{p.name} {p.surname}".strip(),
+        "what": str(nxt.what), "to": nxt.to, "template": nxt.template,
+        "due_at": nxt.at.isoformat(), "sends_at": sends_at.isoformat(),
+        "now": list(now), "reason": reason,
+    }  # fmt: skip
+
+
+def due_table(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return "Nothing due."
+    lines = [
+        (str(r["sends_at"])[:16].replace("T", " "), f"#{r['record']}", r["name"] or r["email"],
+         r["what"], r["to"], "now" if r["now"] else "")
+        for r in rows
+    ]  # fmt: skip
+    return table(lines, ("goes", "record", "who", "what", "to", ""))
 
 
 def _when(value: datetime | None) -> str:

@@ -19,7 +19,7 @@ from inbox_agent.mail.reading import Reading, read_message
 from inbox_agent.plan.context import Context, wanted
 from inbox_agent.plan.inbound import LAST_ASSIGNED, Decision, InboundRules, decide
 from inbox_agent.records.prospect import Direction, Event, Prospect, Status
-from inbox_agent.runner import inbound_rules
+from inbox_agent.rules import inbound_rules
 from inbox_agent.sending.actions import Acknowledge, Confirm, Notify, NotifyReason
 from tests import mailgen
 

@@ -14,7 +14,7 @@ from inbox_agent.mail.message import Message
 from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.poller import Folder, PollReport, poll_folder
 from inbox_agent.records.prospect import Stage, Status
-from inbox_agent.runner import inbound_rules
+from inbox_agent.rules import inbound_rules
 from inbox_agent.store import Store
 from inbox_agent.workers import ReaderPool
 from tests import mailgen

@@ -109,7 +109,8 @@ def assigned(record: Prospect, agent: str, why: str, now: datetime) -> Prospect:
 
 def mail_sent(
     record: Prospect, *, kind: str, message_id: str, recipient: str, cause: Cause | None,
-    now: datetime, by: str | None = None, words: str = "",
+    now: datetime, by: str | None = None, words: str = "", follow_up: bool = False,
+    then: Cause | None = None,
 ) -> Prospect:  # fmt: skip
     """The record after one of our mails went out: the letter in the timeline, and ``cause``
     applied (an acknowledgment: ``acknowledged_at`` set, new → call; an agent's answer passed
@@ -133,7 +134,12 @@ def mail_sent(
             information_sent_at=record.information_sent_at or now,
             assigned_to=record.assigned_to or by,
         )
-    return _moved(updated, cause, now) if cause is not None else updated
+    if follow_up:
+        updated = replace(updated, follow_ups_sent=record.follow_ups_sent + 1)
+    for step in (cause, then):
+        if step is not None:
+            updated = _moved(updated, step, now)
+    return updated
 
 
 # --- a new inquiry ------------------------------------------------------------------------------

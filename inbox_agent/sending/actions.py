@@ -18,6 +18,10 @@ outbox never holds two entries with one key, so a decision taken twice queues on
   person's answer passed on, so it carries no ``Auto-Submitted``.
 - ``RelayOutcome``: one line back to that agent — "sent to Pat", or why not
   (``<record>:relayed:<tag of the agent's mail>``).
+- The follow-ups (``plan.followups``): ``CourtesyNote``, ``FollowUp`` and ``Drip`` to the
+  prospect, ``ReviveReminder`` to the agent — each a step of the record's cadence
+  (``<record>:followup:<n>``) — and ``InformationOverdue`` to the agent and supervisors
+  (``<record>:overdue:<tag of the recipient>``).
 
 ``cause`` is what the sent mail does to its record (``records.status``); ``auto_submitted`` is
 the RFC 3834 value it carries. ``to_dict`` / ``from_dict`` keep actions in the store, the kind
@@ -175,10 +179,107 @@ class RelayOutcome:
         return f"{self.prospect_id}:relayed:{tag(self.source)}"
 
 
-Action = Acknowledge | Notify | Confirm | DeliveryFailed | RelayAnswer | RelayOutcome
+@dataclass(frozen=True)
+class CourtesyNote:
+    """The courtesy note (SOP step 6): to the prospect, from the shared address, threaded after
+    ``in_reply_to``; ``number``: the record's cadence step; ``final``: it reaches the cap."""
+
+    prospect_id: int
+    recipient: str
+    number: int
+    template: str
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    final: bool = False
+    kind: ClassVar[MailKind] = MailKind.COURTESY_NOTE
+    cause: ClassVar[Cause | None] = Cause.COURTESY_NOTE
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:followup:{self.number}"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A later follow-up mail of the cadence; as ``CourtesyNote``."""
+
+    prospect_id: int
+    recipient: str
+    number: int
+    template: str
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    final: bool = False
+    kind: ClassVar[MailKind] = MailKind.FOLLOW_UP
+    cause: ClassVar[Cause | None] = Cause.COURTESY_NOTE
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:followup:{self.number}"
+
+
+@dataclass(frozen=True)
+class Drip:
+    """The occasional mail once the cap is reached, until they answer (not a follow-up)."""
+
+    prospect_id: int
+    recipient: str
+    number: int
+    template: str
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    kind: ClassVar[MailKind] = MailKind.DRIP
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:followup:{self.number}"
+
+
+@dataclass(frozen=True)
+class ReviveReminder:
+    """To the agent (SOP step 7): phone them, 72 hours of silence ``since`` (ISO time)."""
+
+    prospect_id: int
+    recipient: str
+    number: int
+    since: str
+    kind: ClassVar[MailKind] = MailKind.REVIVE_REMINDER
+    cause: ClassVar[Cause | None] = Cause.REVIVE_REMINDER
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:followup:{self.number}"
+
+
+@dataclass(frozen=True)
+class InformationOverdue:
+    """To the agent or a supervisor: no information was sent within the SOP's time."""
+
+    prospect_id: int
+    recipient: str
+    kind: ClassVar[MailKind] = MailKind.INFORMATION_OVERDUE
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:overdue:{tag(self.recipient)}"
+
+
+Action = (
+    Acknowledge | Notify | Confirm | DeliveryFailed | RelayAnswer | RelayOutcome
+    | CourtesyNote | FollowUp | Drip | ReviveReminder | InformationOverdue
+)  # fmt: skip
 _TYPES: dict[MailKind, type[Action]] = {
-    t.kind: t for t in (Acknowledge, Notify, Confirm, DeliveryFailed, RelayAnswer, RelayOutcome)
-}
+    t.kind: t
+    for t in (Acknowledge, Notify, Confirm, DeliveryFailed, RelayAnswer, RelayOutcome,
+              CourtesyNote, FollowUp, Drip, ReviveReminder, InformationOverdue)
+}  # fmt: skip
 
 
 def to_dict(action: Action) -> dict[str, Any]:
@@ -199,6 +300,6 @@ def from_dict(data: dict[str, Any]) -> Action:
                           "errors": tuple(values.get("errors", ()))})  # fmt: skip
     if kind == MailKind.DELIVERY_FAILED:
         return DeliveryFailed(**{**values, "failed_kind": MailKind(values["failed_kind"])})
-    if kind == MailKind.RELAYED_ANSWER:
-        return RelayAnswer(**{**values, "references": tuple(values.get("references", ()))})
+    if kind in (MailKind.RELAYED_ANSWER, MailKind.COURTESY_NOTE, MailKind.FOLLOW_UP, MailKind.DRIP):
+        values["references"] = tuple(values.get("references", ()))
     return _TYPES[kind](**values)

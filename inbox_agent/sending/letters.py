@@ -96,30 +96,34 @@ class Templates:
             keep_trailing_newline=True,
         )
 
-    def _names(self, name: str, source: str, interest: str, ext: str) -> list[str]:
-        return [
-            f"{name}.{source}.{interest}.{ext}.j2",
-            f"{name}.{source}.{ext}.j2",
-            f"{name}.{interest}.{ext}.j2",
-            f"{name}.{ext}.j2",
-        ]
+    def stems(self, name: str, source: str, interest: str, language: str) -> list[str]:
+        """Template names, most specific first: the prospect's language before the default
+        one, then source and interest together, source, interest, the plain name."""
+        specific = [f"{name}.{source}.{interest}", f"{name}.{source}", f"{name}.{interest}", name]
+        specific = [s for s in specific if ".." not in s and not s.endswith(".")]
+        found = [f"{s}.{language}" for s in specific] if language else []
+        return list(dict.fromkeys([*found, *specific]))
 
     def render(
-        self, name: str, context: Mapping[str, Any], *, source: str = "", interest: str = ""
-    ) -> tuple[str, str | None]:
-        """(plain text, HTML or None). Raises TemplateError before anything is sent."""
-        text_t = self._select(name, source, interest, "txt")
-        try:
-            html_t: jinja2.Template | None = self._select(name, source, interest, "html")
-        except TemplateError:
-            html_t = None
-        return self._render(text_t, context), self._render(html_t, context) if html_t else None
+        self, name: str, context: Mapping[str, Any], *, source: str = "", interest: str = "",
+        language: str = "",
+    ) -> tuple[str, str | None]:  # fmt: skip
+        """(plain text, HTML or None), from the most specific template that exists: its text
+        and, when it has one, its HTML (never the HTML of another, so the two parts say the same
+        thing). Raises TemplateError before anything is sent."""
+        for stem in self.stems(name, source, interest, language):
+            text_t = self._get(f"{stem}.txt.j2")
+            if text_t is not None:
+                html_t = self._get(f"{stem}.html.j2")
+                html = self._render(html_t, context) if html_t is not None else None
+                return self._render(text_t, context), html
+        raise TemplateError(f"no template {name!r} in {self.folder}")
 
-    def _select(self, name: str, source: str, interest: str, ext: str) -> jinja2.Template:
+    def _get(self, file: str) -> jinja2.Template | None:
         try:
-            return self.env.select_template(self._names(name, source, interest, ext))
-        except jinja2.TemplatesNotFound as exc:
-            raise TemplateError(f"no template {name!r} in {self.folder}") from exc
+            return self.env.get_template(file)
+        except jinja2.TemplateNotFound:
+            return None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
 
@@ -145,9 +149,22 @@ def reply_link(prospect: Prospect, shared: str, subject: str, in_reply_to: str, 
     return f"mailto:{quote(prospect.email, safe='@')}?{query}"
 
 
+def unsubscribe_token(p: Prospect) -> str:
+    """A short token tying an unsubscribe mail to this record (in the List-Unsubscribe link)."""
+    return hashlib.sha256(f"unsubscribe|{p.id}|{p.email}|{p.created_at.isoformat()}".encode()
+                          ).hexdigest()[:12]  # fmt: skip
+
+
+def list_unsubscribe(p: Prospect, shared: str, marker: str) -> str:
+    """RFC 2369 List-Unsubscribe: a mail to the shared mailbox naming the record and token."""
+    subject = quote(f"unsubscribe {marker} {unsubscribe_token(p)}", safe="")
+    return f"<mailto:{shared}?subject={subject}>"
+
+
 def prospect_context(p: Prospect) -> dict[str, Any]:
     return {
         "name": p.name, "surname": p.surname, "email": p.email, "phone": p.phone,
+        "phone_raw": p.phone_raw,
         "company": p.company, "source": p.source, "interest": p.interest,
         "question": p.question, "subject": p.subject, "id": p.id,
     }  # fmt: skip
@@ -189,13 +206,14 @@ def build(
     to: str | None = None,
     to_name: str | None = None,
     from_name: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Letter:
     """Assemble the message: From/Reply-To the shared address, threaded, marked as automatic
     (``auto_submitted`` None: a person's words we pass on, not our robot's)."""
     try:
         return _build(
             key, kind, prospect, identity, subject, text, html, now, in_reply_to,
-            auto_submitted, to, to_name, from_name,
+            auto_submitted, to, to_name, from_name, headers or {},
         )  # fmt: skip
     except (ValueError, TypeError, UnicodeError, LookupError) as exc:  # the email package's
         raise LetterError(f"{key}: the letter cannot be built: {exc}") from exc
@@ -205,7 +223,7 @@ def _build(
     key: str, kind: MailKind, prospect: Prospect | None, identity: Identity, subject: str,
     text: str,
     html: str | None, now: datetime, in_reply_to: Sequence[str], auto_submitted: str | None,
-    to: str | None, to_name: str | None, from_name: str | None,
+    to: str | None, to_name: str | None, from_name: str | None, headers: Mapping[str, str],
 ) -> Letter:  # fmt: skip
     message_id = message_id_for(key, prospect, identity.domain)
     if not to and prospect is None:
@@ -230,6 +248,8 @@ def _build(
         msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
     msg[identity.loop_header] = f"{kind}; {key}"
+    for name, value in headers.items():  # ours (List-Unsubscribe): never a prospect's text
+        msg[name] = value
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")

@@ -18,17 +18,23 @@ from inbox_agent.sending.actions import (
     Acknowledge,
     Action,
     Confirm,
+    CourtesyNote,
     DeliveryFailed,
+    Drip,
+    FollowUp,
+    InformationOverdue,
     Notify,
     NotifyReason,
     RelayAnswer,
     RelayOutcome,
+    ReviveReminder,
 )
 from inbox_agent.sending.letters import (
     Identity,
     Letter,
     Templates,
     build,
+    list_unsubscribe,
     prospect_context,
     reply_link,
     reply_subject,
@@ -42,6 +48,8 @@ class Business:
     name: str
     next_step: str  # what happens next, in the acknowledgment
     within_hours: float  # the acknowledgment SLA, in hours
+    phone: str = ""  # the business's phone, in the follow-ups' signature
+    agents: Mapping[str, str] = field(default_factory=dict)  # agent address -> name
     sources: Mapping[str, str] = field(default_factory=dict)  # source name -> label
     interests: Mapping[str, str] = field(default_factory=dict)  # interest name -> label
 
@@ -78,6 +86,12 @@ class Renderer:
             return self._relayed_answer(action, prospect, now)
         if isinstance(action, RelayOutcome):
             return self._relay_outcome(action, prospect, now)
+        if isinstance(action, CourtesyNote | FollowUp | Drip):
+            return self._follow_up(action, prospect, now)
+        if isinstance(action, ReviveReminder):
+            return self._revive_reminder(action, prospect, now)
+        if isinstance(action, InformationOverdue):
+            return self._information_overdue(action, prospect, now)
         return self._acknowledgment(action, prospect, now)
 
     def _context(self, prospect: Prospect) -> dict[str, object]:
@@ -85,9 +99,11 @@ class Renderer:
             "source_label": self.business.source_label(prospect.source),
             "interest_label": self.business.interest_label(prospect.interest),
         }
+        agent = prospect.assigned_to or ""
         return {
-            "business": {"name": self.business.name},
+            "business": {"name": self.business.name, "phone": self.business.phone},
             "prospect": {**prospect_context(prospect), **about},
+            "assigned": {"email": agent, "name": self.business.agents.get(agent, "")},
             "agent": None,
             "next_step": self.business.next_step,
             "within_hours": self.business.within_hours,
@@ -194,5 +210,56 @@ class Renderer:
             key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
             subject=f"[{marker_for(prospect.id)}] {headline}", text=text, html=None, now=now,
             in_reply_to=[action.source], auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _follow_up(
+        self, action: CourtesyNote | FollowUp | Drip, prospect: Prospect, now: datetime
+    ) -> Letter:
+        """To the prospect, in their language when a template for it exists, threaded."""
+        text, html = self.templates.render(
+            action.template, self._context(prospect), language=prospect.language
+        )
+        subject = prospect.subject or f"Your inquiry to {self.business.name}"
+        marker = marker_for(prospect.id)
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=reply_subject(subject), text=text, html=html, now=now,
+            in_reply_to=[r for r in dict.fromkeys((*action.references, action.in_reply_to)) if r],
+            auto_submitted=action.auto_submitted,
+            headers={"List-Unsubscribe": list_unsubscribe(prospect, self.identity.address, marker)},
+        )  # fmt: skip
+
+    def _revive_reminder(self, action: ReviveReminder, prospect: Prospect, now: datetime) -> Letter:
+        since = datetime.fromisoformat(action.since)
+        sent = [e.summary for e in prospect.timeline
+                if e.direction == Direction.OUT and e.kind != "acknowledgment"]  # fmt: skip
+        context = {
+            **self._context(prospect),
+            "silent_days": max(0, round((now - since).total_seconds() / 86400)),
+            "since": since.strftime("%Y-%m-%d"),
+            "sent": sent[-3:],
+        }
+        text, _ = self.templates.render("revive_reminder", context)
+        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        headline = f"Phone {name} today: no answer since {context['since']}"
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] {headline}",
+            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _information_overdue(
+        self, action: InformationOverdue, prospect: Prospect, now: datetime
+    ) -> Letter:
+        hours = max(0, round((now - prospect.created_at).total_seconds() / 3600))
+        context = {**self._context(prospect), "hours": hours}
+        text, _ = self.templates.render("information_overdue", context)
+        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] Overdue: nothing sent to {name} in {hours} h",
+            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
             to=action.recipient, to_name="",
         )  # fmt: skip

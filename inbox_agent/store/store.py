@@ -12,7 +12,7 @@ does not grow with the number of records stored.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +48,8 @@ class Store:
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self._db = db
         self.read_only = read_only
+        self._due_at: Callable[[Prospect], datetime | None] | None = None
+        self._due: dict[int, datetime] = {}
         self._pending: Changes = {}
         self._in_tx = False
         self._index()
@@ -201,7 +203,30 @@ class Store:
             del self._open_by_email[old["email"]]
         self._put("prospects", prospect.id, doc)
         self._index_prospect(prospect.id, doc)
+        if self._due_at is not None:
+            self.reschedule(prospect.id, self._due_at(prospect) if prospect.is_open else None)
         return prospect
+
+    # -- when open records next need looking at (the follow-ups) -----------------------------
+    def follow(self, due_at: Callable[[Prospect], datetime | None]) -> None:
+        """Keep an index of when each open record next needs looking at, by ``due_at``, kept
+        up to date as records are saved: a scan of what is due reads the index, not every
+        timeline."""
+        self._due_at = due_at
+        self._due = {}
+        for doc_id, doc in docs(self._db.data, "prospects"):
+            if doc["status"] != Status.DONE:
+                self.reschedule(doc_id, due_at(prospect_from_dict(doc, doc_id)))
+
+    def reschedule(self, prospect_id: int, at: datetime | None) -> None:
+        if at is None:
+            self._due.pop(prospect_id, None)
+        else:
+            self._due[prospect_id] = at
+
+    def due(self, now: datetime) -> list[int]:
+        """The records whose next step falls at or before ``now``, earliest first."""
+        return sorted((i for i, t in self._due.items() if t <= now), key=self._due.__getitem__)
 
     def prospect(self, prospect_id: int) -> Prospect | None:
         doc = self._get("prospects", prospect_id)

@@ -1,0 +1,71 @@
+"""The settings turned into the rules each pure layer needs: reading a message, deciding what
+it does, planning follow-ups, rendering letters. One function per layer; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from inbox_agent.config import Settings
+from inbox_agent.mail.classify import ClassifyPolicy
+from inbox_agent.mail.reading import ReadingRules
+from inbox_agent.plan.followups import FollowUpRules
+from inbox_agent.plan.guards import AckPolicy
+from inbox_agent.plan.inbound import InboundRules
+from inbox_agent.records.trust import TrustPolicy
+from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
+from inbox_agent.sending.render import Business, Renderer
+
+
+def reading_rules(settings: Settings) -> ReadingRules:
+    own = settings.mailbox.own_addresses
+    policy = ClassifyPolicy(
+        own_addresses=own,
+        own_message_id_domains=frozenset({settings.message_id_domain}),
+        own_message_id_prefix=MESSAGE_ID_PREFIX,
+        loop_header=settings.classify.loop_header,
+        spam_headers=settings.classify.spam_headers,
+    )
+    c = settings.classify
+    return ReadingRules(
+        policy, settings.sources, settings.interests, c.default_source, c.default_interest,
+        c.default_region, own, settings.staff, settings.site_domains,
+    )  # fmt: skip
+
+
+def inbound_rules(settings: Settings) -> InboundRules:
+    ack = settings.acknowledgment
+    return InboundRules(
+        reading=reading_rules(settings),
+        agents=settings.agents,
+        assignment=settings.assignment,
+        trust=TrustPolicy(settings.commands.trust, frozenset(settings.commands.authserv_ids)),
+        keep_bodies=settings.store.keep_bodies,
+        ack=AckPolicy(
+            max_age=timedelta(hours=ack.max_age_hours),
+            cap=int(ack.per_recipient_cap),
+            window=timedelta(hours=ack.cap_window_hours),
+        ),
+    )
+
+
+def followup_rules(settings: Settings) -> FollowUpRules:
+    f = settings.followups
+    return FollowUpRules(
+        calendar=settings.business.calendar(), lead=f.lead, prospect=f.prospect,
+        lead_cap=f.lead_cap, prospect_cap=f.prospect_cap, drip=f.drip, drip_days=f.drip_days,
+        information_hours=settings.sla.respond_hours, business_hours_only=f.business_hours_only,
+        supervisors=settings.supervisors,
+    )  # fmt: skip
+
+
+def renderer(settings: Settings) -> Renderer:
+    ack = settings.acknowledgment
+    identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
+    labels = settings.labels
+    business = Business(
+        settings.business.name, ack.next_step, settings.sla.acknowledge_hours,
+        phone=settings.business.phone, agents={a.email: a.name for a in settings.agents},
+        sources=dict(labels.sources), interests=dict(labels.interests),
+    )  # fmt: skip
+    return Renderer(Templates(ack.templates), identity, business)
