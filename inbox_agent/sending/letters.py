@@ -145,6 +145,7 @@ def prospect_context(p: Prospect) -> dict[str, Any]:
         "name": p.name, "surname": p.surname, "email": p.email, "phone": p.phone,
         "company": p.company, "source": p.source, "interest": p.interest,
         "question": p.question, "subject": p.subject, "id": p.id,
+        "phone_raw": p.phone_raw, "sub_source": p.sub_source, "form": p.form,
     }  # fmt: skip
 
 
