@@ -53,6 +53,10 @@ _VALID_EMAIL = re.compile(
 )
 _NOREPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|notifications?)\b")
 _BARE_EMAIL = re.compile(r"^\s*<?([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$")
+_REQUESTED = re.compile(  # "Rosa requested a quote from Acme for a dishwasher repair."
+    r"(?i)\brequested an? (?:quote|estimate|consultation|appointment|booking)\b[^.\n]{0,80}? "
+    r"for (?:an? |the )?(?P<topic>[^.\n]{3,80})\."
+)
 _FOUND_ON = re.compile(r"(?i)\bfound (?:your|this|the) (?:listing|ad|property|home) on ([\w.-]+)")
 _REPLY_CUT = re.compile(
     r"^(?:-{2,}\s*(?:original message|forwarded message|mensaje original|message d'origine|"
@@ -315,6 +319,8 @@ def extract_contact(
     phone = _phone(msg, items, payload, text, lines, robot, default_region)
     form = [(i.label, i.value) for i in items] + list(payload.fields if payload else ())
     topic = (payload.topic if payload else "") or fields.get("topic", "")
+    if robot and not topic and (requested := _REQUESTED.search(text)):
+        topic = requested["topic"]
     channel = sub_source(fields)
     if robot and not channel and (found_on := _FOUND_ON.search(text)):
         channel = found_on.group(1).lower().strip(".")

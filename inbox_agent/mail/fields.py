@@ -57,8 +57,9 @@ _ALIASES: dict[str, str] = {
         "organizacao|azienda|societa|bedrijf|bedrijfsnaam",
         "message": "message|message body|comments|comment|comment or message|comments or "
         "questions|questions or comments|enquiry|inquiry|details|project details|additional "
-        "information|how can we help|how can we help you|questions|question|mensaje|comentario|"
-        "comentarios|consulta|mensagem|comentarios|commentaire|commentaires|votre message|"
+        "information|how can we help|how can we help you|what can we help you with|questions|"
+        "question|mensaje|comentario|comentarios|consulta|mensagem|comentarios|commentaire|"
+        "commentaires|votre message|"
         "nachricht|ihre nachricht|anfrage|ihre anfrage|kommentar|mitteilung|messaggio|richiesta|"
         "commento|bericht|opmerking|opmerkingen|vraag|uw bericht|your message|additional comments|"
         "σωμα μηνυματος|μηνυμα",
