@@ -13,6 +13,8 @@ written.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import subprocess
@@ -33,9 +35,15 @@ from inbox_agent.mail.fields import sanitize
 from inbox_agent.mail.reading import Reading, read_message
 from inbox_agent.mail.sources import fold
 from inbox_agent.records.conversation import inquiry
-from inbox_agent.records.prospect import Direction, Event
+from inbox_agent.records.prospect import Direction, Event, Prospect
 from inbox_agent.runner import reading_rules
-from inbox_agent.views import reading_row
+from inbox_agent.views import (
+    prospects_csv,
+    prospects_json,
+    prospects_table,
+    reading_row,
+    record_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "tests" / "data" / "notifications"
@@ -202,3 +210,22 @@ def test_reading_row_has_the_new_keys(settings: Settings) -> None:
     assert (found["phone"], found["phone_raw"], found["sub_source"], found["email_origin"]) == (
         "+12405550153", "(240) 555-0153", "", "relay",
     )  # fmt: skip
+
+
+def test_prospects_csv_json_show_and_table_carry_phone_raw_and_sub_source() -> None:
+    record = Prospect(
+        email="megan.cho@example.org", created_at=NOW, id=3, name="Megan", surname="Cho",
+        phone_raw="555-0199", sub_source="google / grooming_spring",
+        form=(("dog_breed", "Goldendoodle"),),
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(prospects_csv([record]))))
+    assert (rows[0]["phone"], rows[0]["phone_raw"], rows[0]["sub_source"]) == (
+        "", "555-0199", "google / grooming_spring",
+    )  # fmt: skip
+    listed = json.loads(prospects_json([record]))[0]
+    assert (listed["phone_raw"], listed["sub_source"]) == ("555-0199", "google / grooming_spring")
+    shown = record_text(record)
+    assert "as written 555-0199" in shown
+    assert "source email / google / grooming_spring" in shown
+    assert "dog_breed: Goldendoodle" in shown
+    assert "555-0199" in prospects_table([record]) and "/ google" in prospects_table([record])
