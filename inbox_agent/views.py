@@ -19,7 +19,8 @@ from inbox_agent.records.prospect import Prospect, QuarantineEntry
 from inbox_agent.sending.outbox import OutboxEntry
 
 PROSPECT_COLUMNS = (
-    "id", "email", "name", "surname", "phone", "company", "source", "interest", "stage",
+    "id", "email", "name", "surname", "phone", "phone_raw", "company", "source", "sub_source",
+    "interest", "stage",
     "status", "assigned_to", "created_at", "acknowledged_at", "first_response_at",
     "information_sent_at", "last_inbound_at", "follow_ups_sent", "quote", "sale",
 )  # fmt: skip
@@ -36,8 +37,10 @@ def prospect_row(p: Prospect) -> dict[str, Any]:
         "name": p.name,
         "surname": p.surname,
         "phone": p.phone,
+        "phone_raw": p.phone_raw,
         "company": p.company,
         "source": p.source,
+        "sub_source": p.sub_source,
         "interest": p.interest,
         "stage": p.stage,
         "status": p.status,
@@ -101,6 +104,9 @@ def reading_row(file: str, reading: Reading) -> dict[str, Any]:
         "email": contact.email if contact else None,
         "name": " ".join(x for x in (contact.name, contact.surname) if x) if contact else None,
         "phone": contact.phone if contact else None,
+        "phone_raw": contact.phone_raw if contact else None,
+        "sub_source": contact.sub_source if contact else None,
+        "email_origin": contact.origin if contact else None,
         "action": reading.action,
         "reason": f"{reading.verdict.reason}; {reading.action_reason}",
     }
@@ -109,7 +115,8 @@ def reading_row(file: str, reading: Reading) -> dict[str, Any]:
 def quarantine_row(file: str, reason: str) -> dict[str, Any]:
     return {
         "file": file, "kind": "quarantine", "source": None, "interest": None, "email": None,
-        "name": None, "phone": None, "action": "none", "reason": reason,
+        "name": None, "phone": None, "phone_raw": None, "sub_source": None, "email_origin": None,
+        "action": "none", "reason": reason,
     }  # fmt: skip
 
 
@@ -125,7 +132,8 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 def prospects_table(prospects: Sequence[Prospect]) -> str:
     rows = [
         (
-            str(p.id), p.email, f"{p.name} {p.surname}".strip(), p.phone, p.source, p.interest,
+            str(p.id), p.email, f"{p.name} {p.surname}".strip(), p.phone or p.phone_raw,
+            f"{p.source} / {p.sub_source}" if p.sub_source else p.source, p.interest,
             p.stage, p.status, p.created_at.strftime("%Y-%m-%d %H:%M"),
         )
         for p in prospects
@@ -184,8 +192,9 @@ def record_text(p: Prospect, history: Sequence[Prospect] = ()) -> str:
     name = f"{p.name} {p.surname}".strip() or "(no name)"
     lines = [
         f"Record #{p.id}: {name} <{p.email}>",
-        f"  phone {p.phone or '-'}   company {p.company or '-'}",
-        f"  source {p.source}   interest {p.interest}   stage {p.stage}   status {p.status}",
+        f"  phone {p.phone or '-'}   as written {p.phone_raw or '-'}   company {p.company or '-'}",
+        f"  source {p.source}{f' / {p.sub_source}' if p.sub_source else ''}   "
+        f"interest {p.interest}   stage {p.stage}   status {p.status}",
         f"  assigned to {p.assigned_to or '-'}",
         f"  received {_when(p.created_at)}   acknowledged {_when(p.acknowledged_at)}",
         f"  first answered {_when(p.first_response_at)}   "
@@ -200,6 +209,8 @@ def record_text(p: Prospect, history: Sequence[Prospect] = ()) -> str:
         lines.append(f"  lost: {p.lost_reason}")
     if p.question:
         lines.append(f"  asked: {p.question}")
+    if p.form:
+        lines.append("  form: " + "; ".join(f"{label}: {value}" for label, value in p.form))
     earlier = [h for h in history if h.id != p.id]
     if earlier:
         lines.append("  earlier records: " + ", ".join(f"#{h.id} ({h.status})" for h in earlier))

@@ -83,10 +83,12 @@ _BOUNCE_PARTS = (
     "message/global-delivery-status",
 )
 _DAEMON = r"^((mailer|mail)[-_.]?daemon|post[-_.]?master|mail[-_.]delivery[-_.]system)$"
-# noreply, do-not-reply, ads-noreply, no-responder, nao-responda, ne-pas-repondre, nicht-antworten
+# noreply, do-not-reply, ads-noreply, no-responder, nao-responda, ne-pas-repondre, nicht-antworten,
+# keine-antwort, non-rispondere, niet-beantwoorden, no-contestar
 _NO_REPLY_LOCAL = (
-    r"(^|[-_.+])(no|do[-_.]?not|nao|ne[-_.]?pas|nicht)[-_.]?"
-    r"(reply|respond(er|a)?|repondre|antworten)([-_.+]|$)"
+    r"(^|[-_.+])((no|do[-_.]?not|nao|ne[-_.]?pas|nicht)[-_.]?"
+    r"(reply|respond(er|a)?|repondre|antworten|contestar)"
+    r"|keine[-_.]?antwort|non[-_.]?rispondere|niet[-_.]?(beantwoorden|antwoorden))([-_.+]|$)"
 )
 _MAILER_DAEMON = re.compile(_DAEMON, re.IGNORECASE)
 _NO_REPLY = re.compile(_NO_REPLY_LOCAL, re.IGNORECASE)

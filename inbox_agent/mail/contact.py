@@ -1,9 +1,17 @@
 """The person behind an inquiry: address, name, phone, company and what they asked.
 
-Vocabulary: *form fields* are the labelled lines of a notification (``mail.fields``). A *robot*
-message (see ``sources``) was sent by a machine on the person's behalf: the person's address comes
-from the form or Reply-To, never from From. The *signature* is the last lines of the new text, with
-quoted (``>``) lines and the quoted history below "On … wrote:" left out.
+Vocabulary: *form fields* are the labelled lines of a notification (``mail.fields``); a *payload*
+is a machine-readable lead in the body or an attachment (``mail.payloads``: ADF/XML, JSON-like). A
+*robot* message (see ``sources``) was sent by a machine on the person's behalf: the person is
+found, in this order, in the payload, the form's e-mail field, a Reply-To, an address inside a
+display name ("Josh <josh@…> via Zumper"), the subject, or an address alone on a line of the body;
+never From. *Ours* are the shared mailbox, its aliases, the agents and owners and every address at
+the business's own domains (``[business] website`` and the mailbox's domain, public mail
+providers left out): never the person. The *platform's* addresses share the sender's registrable
+domain (``support@zillow.com`` beside ``…@reply.zillow.com``): never the person either, except a
+*relay* the source rule names (``relay``), which is the address to answer when it is the only
+one (``Origin.RELAY``). The *signature* is the last lines of the new text, with quoted (``>``)
+lines and the quoted history below "On … wrote:" left out.
 
 Everything returned is sanitized: no control characters or line breaks, white space collapsed,
 lengths capped. Names that look like header injection (``@``, ``:``, ``<``) are dropped.
@@ -11,62 +19,45 @@ lengths capped. Names that look like header injection (``@``, ``:``, ``<``) are 
 
 from __future__ import annotations
 
-import email.utils
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import phonenumbers
+from inbox_agent.mail.domains import at_domains, business_domains, same_owner
+from inbox_agent.mail.fields import (
+    FormField,
+    form_items,
+    sanitize,
+    sub_source,
+)  # fmt: skip
+from inbox_agent.mail.message import Message
+from inbox_agent.mail.names import (
+    NAME_CAP,
+    display_name,
+    field_names,
+    line_name,
+    notification_names,
+)  # fmt: skip
+from inbox_agent.mail.payloads import Payload, find_payload
+from inbox_agent.mail.phones import Phone, field_phone, link_phone, text_phone
+from inbox_agent.mail.question import fresh_text, question
 
-from inbox_agent.mail.fields import KEYS, TEXT_CAP, field_head, form_fields, sanitize
-from inbox_agent.mail.message import Address, Message
-from inbox_agent.mail.sources import fold
+__all__ = ["Contact", "Origin", "extract_contact", "fresh_text", "names_person"]
 
-NAME_CAP, COMPANY_CAP, QUESTION_CAP = 100, 200, 200
+COMPANY_CAP, TOPIC_CAP = 200, 200
 _SIGNATURE_LINES = 15
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _VALID_EMAIL = re.compile(
     r"^[^@\s<>\"(),;:]{1,64}@[\w-]+(\.[\w-]+)*\.([^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})$"
 )
 _NOREPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|notifications?)\b")
-_BAD_NAME = re.compile(r"[@:<>;=\\\"]|https?|\d{3}")
-_HONORIFIC = re.compile(
-    r"^(?:(?:mr|mrs|ms|miss|dr|prof|sr|sra|srta|herr|frau|mme|mlle)\.?|m\.)\s+", re.IGNORECASE
+_BARE_EMAIL = re.compile(r"^\s*<?([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$")
+_REQUESTED = re.compile(  # "Rosa requested a quote from Acme for a dishwasher repair."
+    r"(?i)\brequested an? (?:quote|estimate|consultation|appointment|booking)\b[^.\n]{0,80}? "
+    r"for (?:an? |the )?(?P<topic>[^.\n]{3,80})\."
 )
-_ROBOTS = (  # a display name with one of these words is no person's
-    "wordpress wix squarespace webflow hubspot facebook meta linkedin google twitter x no-reply "
-    "noreply notification notifications mailer daemon postmaster forms form website admin info "
-    "sales support team leads"
-)
-_ROBOT_WORDS = frozenset(_ROBOTS.split())
-_REPLY_CUT = re.compile(
-    r"^(?:-{2,}\s*(?:original message|forwarded message|mensaje original|message d'origine|"
-    r"urspr\w+ngliche nachricht|messaggio originale|oorspronkelijk bericht|mensagem original)"
-    r"\s*-{2,}|(?:on|el|le|am|em|il|op) .{4,200}(?:wrote|escribi\w|a \w?crit|schrieb|escreveu|"
-    r"ha scritto|schreef)\b.{0,80}:\s*$|from: .+\n(?:sent|date|enviado|gesendet|envoy\w|data|"
-    r"verzonden|inviato): )",
-    re.IGNORECASE | re.MULTILINE,
-)
-_GREETING = re.compile(
-    r"^(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening|day)|hola|"
-    r"buen[oa]s (?:d[ií]as|tardes|noches)|estimad[oa]s?|bonjour|bonsoir|salut|ch[eè]re?s?|"
-    r"madame|monsieur|hallo|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|moin|servus|"
-    r"ol[aá]|oi|bom dia|boa tarde|prezad[oa]s?|car[oa]|ciao|buongiorno|buonasera|salve|"
-    r"gentile|egregio|hoi|beste|geachte|goedemorgen|goedemiddag)\b"
-    r"(?:[^,!.:;\n]{0,40}?(?:[,!.:;]+|$))",
-    re.IGNORECASE,
-)
-_CLOSING = re.compile(
-    r"^(?:thanks|thank you|many thanks|regards|best|cheers|kind regards|best regards|gracias|"
-    r"saludos|un saludo|atentamente|danke|vielen dank|viele gr\w+e|mit freundlichen gr\w+en|"
-    r"merci|cordialement|grazie|saluti|cordiali saluti|obrigad[oa]|atenciosamente|bedankt|"
-    r"groeten|met vriendelijke groet)\b.{0,30}$",
-    re.IGNORECASE,
-)
-_NOT_PHONE = re.compile(
-    r"\b(fax|order|invoice|ref|reference|id|po|zip|postal|vat|iban|account)\b", re.I
-)
+_FOUND_ON = re.compile(r"(?i)\bfound (?:your|this|the) (?:listing|ad|property|home) on ([\w.-]+)")
 
 
 class Origin(StrEnum):
@@ -76,6 +67,11 @@ class Origin(StrEnum):
     FROM = "from"
     REPLY_TO = "reply_to"
     FORM = "form"  # a form field of a notification's body
+    PAYLOAD = "payload"  # an ADF/XML or JSON-like lead in the body or an attachment
+    DISPLAY_NAME = "display_name"  # inside a display name: "Josh <josh@…> via Zumper"
+    SUBJECT = "subject"  # an address in the subject line
+    BODY = "body"  # an address alone on a line of a notification's body
+    RELAY = "relay"  # a platform's relay address (Zillow, Yelp, …): the only way to answer
     NONE = "none"  # no address found
 
 
@@ -84,159 +80,132 @@ class Contact:
     email: str  # the person's address, never the form robot's
     name: str  # first name, '' if unknown
     surname: str
-    phone: str  # E.164 when parseable, else ''
+    phone: str  # E.164 when valid, else ''
     company: str
     question: str  # one line echoing what they asked
-    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)  # canonical key -> value
     origin: Origin = Origin.NONE
+    phone_raw: str = ""  # the number as written, kept whether or not it could be normalised
+    sub_source: str = ""  # the channel behind a form lead: "facebook / spring_sale", "nextdoor"
+    topic: str = ""  # the product, service, vehicle or property a form asks about
+    form: tuple[tuple[str, str], ...] = ()  # a notification's own fields, label -> value
+
+    @property
+    def relay(self) -> bool:
+        """The address is a platform's relay, not the person's own."""
+        return self.origin == Origin.RELAY
 
 
-def fresh_text(text: str) -> str:
-    """The new text of a message: above the quoted history, without ``>`` lines."""
-    text = text[:TEXT_CAP].replace("\r\n", "\n")
-    cut = _REPLY_CUT.search(text)
-    if cut:
-        text = text[: cut.start()]
-    return "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith(">"))
+@dataclass(frozen=True)
+class _Ours:
+    """Addresses that are never the person: ours, our domains', the robot sender and its
+    platform's (``sender`` is '' for a person's own mail)."""
+
+    addresses: frozenset[str]
+    domains: frozenset[str]
+    sender: str
+    relays: frozenset[str]
+
+    def excludes(self, address: str) -> bool:
+        return (
+            address in self.addresses
+            or at_domains(address, self.domains)
+            or address in self.relays
+            or (bool(self.sender) and (address == self.sender or same_owner(address, self.sender)))
+        )
 
 
-def _valid_email(value: str, own: frozenset[str]) -> str:
+def _valid_email(value: str, ours: _Ours | None = None) -> str:
     found = _EMAIL.search(value)
     address = found.group(0).lower().strip(".") if found else ""
-    return address if _VALID_EMAIL.match(address) and address not in own else ""
-
-
-def _clean_name(value: str) -> str:
-    """A person's name from a field or display name, or '' when it is none (or an injection)."""
-    display, address = email.utils.parseaddr(value)
-    if address and "@" in address:
-        value = display
-    first_line = next((line for line in value.splitlines() if line.strip()), "")
-    value = sanitize(first_line, NAME_CAP).strip("'\" ")
-    return "" if _BAD_NAME.search(value) else value
-
-
-def _split(full: str) -> tuple[str, str]:
-    """(name, surname) from "Surname, Name" or "Name Surname"."""
-    if full.count(",") == 1:
-        surname, name = (p.strip() for p in full.split(","))
-        return _HONORIFIC.sub("", name), surname
-    words = _HONORIFIC.sub("", full).split()
-    return (words[0], " ".join(words[1:])) if words else ("", "")
-
-
-def _display_name(value: str) -> tuple[str, str]:
-    """(name, surname) from a header display name; ('', '') for a robot's name."""
-    value = _clean_name(value)
-    if set(re.split(r"[\s,.]+", value.lower())) & _ROBOT_WORDS:
-        return "", ""
-    return _split(value)
-
-
-def _names(fields: Mapping[str, str]) -> tuple[str, str]:
-    first, last, full = (
-        _clean_name(fields.get(k, "")) for k in ("first_name", "last_name", "name")
-    )
-    if first and last:
-        return first, last
-    if first and full:  # French "Nom", German "Name" beside a first name: the surname
-        rest = full[len(first) :].strip() if fold(full).startswith(fold(first)) else full
-        return first, rest
-    if last and full:
-        rest = full[: -len(last)].strip() if fold(full).endswith(fold(last)) else full
-        return rest, last
-    if full:
-        return _split(full)
-    return first, last
-
-
-def _phone(text: str, region: str) -> str:
-    try:
-        for match in phonenumbers.PhoneNumberMatcher(
-            text, region, leniency=phonenumbers.Leniency.VALID
-        ):
-            return str(
-                phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-            )
-    except Exception:  # phonenumbers raises on odd input; a phone is never worth a crash
+    if not _VALID_EMAIL.match(address) or (ours is not None and ours.excludes(address)):
         return ""
-    return ""
+    return address
 
 
-def _signature_phone(lines: list[str], region: str) -> str:
-    tail = [ln for ln in lines if ln.strip()][-_SIGNATURE_LINES:]
-    for line in tail:
-        if not _NOT_PHONE.search(line) and (found := _phone(line, region)):
-            return found
-    return ""
+class _Found:
+    """An address, the display name that came with it, its origin, and its line of the body."""
+
+    def __init__(self, email: str, name: str, origin: Origin, line: int = -1) -> None:
+        self.email, self.name, self.origin, self.line = email, name, origin, line
 
 
-def _question(fields: Mapping[str, str], lines: list[str], robot: bool) -> str:
-    message = fields.get("message", "").strip()
-    if message:
-        text = _strip_greeting(message)
-        if _meaningful(text):
-            return sanitize(text, QUESTION_CAP)
-        # the field's first line is only a greeting ("Good morning,"): read on in the body
-        start = next((i for i, line in enumerate(lines) if line.strip() == message), None)
-        for line in lines[start + 1 :] if start is not None else ():
-            head = field_head(line.strip())
-            text = "" if head and head.known else _strip_greeting(line.strip())
-            if _meaningful(text):
-                return sanitize(text, QUESTION_CAP)
-        return sanitize(message, QUESTION_CAP)
-    if robot:  # the longest free-text answer, else nothing: the robot's own lines are no question
-        free = [
-            v for k, v in fields.items() if k not in KEYS and len(v.split()) >= 4 and "@" not in v
-        ]
-        return sanitize(max(free, key=len), QUESTION_CAP) if free else ""
-    for line in lines:
-        head = field_head(line.strip())
-        text = "" if head and head.known else _strip_greeting(line.strip())
-        if _meaningful(text):
-            return sanitize(text, QUESTION_CAP)
-    return ""
+def _robot_addresses(
+    msg: Message, items: Iterable[FormField], payload: Payload | None, lines: list[str],
+    ours: _Ours,
+) -> Iterable[_Found]:  # fmt: skip
+    """Where a notification names its person, best first (see the module docstring)."""
+    if payload and (found := _valid_email(payload.email, ours)):
+        yield _Found(found, "", Origin.PAYLOAD)
+    for item in items:
+        mail = item.key in ("email", "from") or "mail" in item.key or "correo" in item.key
+        if mail and (found := _valid_email(item.value, ours)):
+            yield _Found(found, item.value if item.key == "from" else "", Origin.FORM)
+    for a in msg.reply_to:
+        if not _NOREPLY.match(a.email) and (found := _valid_email(a.email, ours)):
+            yield _Found(found, a.name, Origin.REPLY_TO)
+    for a in (*filter(None, (msg.from_,)), *msg.reply_to):
+        if found := _valid_email(a.name, ours):
+            yield _Found(found, a.name.split("<")[0], Origin.DISPLAY_NAME)
+    if found := _valid_email(msg.subject, ours):
+        yield _Found(found, "", Origin.SUBJECT)
+    for i, line in enumerate(lines):
+        if (bare := _BARE_EMAIL.match(line)) and (found := _valid_email(bare.group(1), ours)):
+            yield _Found(found, "", Origin.BODY, i)
+    for a in (*filter(None, (msg.from_,)), *msg.reply_to):
+        if a.email in ours.relays:
+            yield _Found(a.email, a.name, Origin.RELAY)
 
 
-def _meaningful(text: str) -> bool:
-    """Not empty, not a closing ("Thanks,"), a link or an ``[image]``; three letters at least."""
-    if not text or _CLOSING.match(text) or text.startswith(("http", "www.", "[")):
-        return False
-    return len(re.findall(r"[^\W\d_]", text)) >= 3
-
-
-def _strip_greeting(line: str) -> str:
-    m = _GREETING.match(line)
-    rest = line[m.end() :].strip() if m else line
-    return rest[:1].upper() + rest[1:] if m else rest
-
-
-def _address(
-    msg: Message, fields: Mapping[str, str], robot: bool, own: frozenset[str]
-) -> tuple[str, str, Origin]:
-    """(the person's e-mail, the display name that came with it, where the address was found)."""
+def _person_addresses(msg: Message, ours: _Ours) -> Iterable[_Found]:
     sender = msg.from_.email if msg.from_ else ""
-    replies = [a for a in msg.reply_to if a.email not in own and not _NOREPLY.match(a.email)]
-    candidates: list[tuple[Address, Origin]] = []
+    for a in msg.reply_to:
+        if not _NOREPLY.match(a.email) and (found := _valid_email(a.email, ours)):
+            yield _Found(found, a.name, Origin.FROM if found == sender else Origin.REPLY_TO)
+    if msg.from_ and (found := _valid_email(sender, ours)):
+        yield _Found(found, msg.from_.name, Origin.FROM)
+
+
+def _phone(
+    msg: Message, items: Iterable[FormField], payload: Payload | None, text: str, lines: list[str],
+    robot: bool, region: str,
+) -> Phone | None:  # fmt: skip
+    """Fields first (a valid one before one kept as written), then free text, then links."""
+    fields = [field_phone(payload.phone, region) if payload and payload.phone else None]
+    fields += [field_phone(i.value, region) for i in items if i.key == "phone"]
+    found = [f for f in fields if f is not None]
+    if found:
+        return next((f for f in found if f.e164), found[0])
+    message = next((i.value for i in items if i.key == "message"), "")
     if robot:
-        keys = ["email", "from", *(k for k in fields if "mail" in k or "correo" in k)]
-        for key in keys:
-            if found := _valid_email(fields.get(key, ""), own):
-                candidates.append(
-                    (Address(fields[key] if key == "from" else "", found), Origin.FORM)
-                )
-        candidates += [(a, Origin.REPLY_TO) for a in replies if a.email != sender]
+        texts = [message, text]
     else:
-        candidates = [(a, Origin.REPLY_TO) for a in replies]
-        if msg.from_ and sender not in own:
-            candidates.append((msg.from_, Origin.FROM))
-    for candidate, origin in candidates:
-        if address := _valid_email(candidate.email, own):
-            named = next((a.name for a in msg.reply_to if a.email == address and a.name), "")
-            if origin == Origin.REPLY_TO and address == sender:
-                origin = Origin.FROM
-            return address, candidate.name or named, origin
-    return "", "", Origin.NONE
+        texts = ["\n".join([ln for ln in lines if ln.strip()][-_SIGNATURE_LINES:]), text]
+    for part in texts:
+        if part and (phone := text_phone(part, region)):
+            return phone
+    return link_phone(msg.links, region)
+
+
+def _names(
+    msg: Message, fields: Mapping[str, str], payload: Payload | None, chosen: _Found | None,
+    lines: list[str], text: str, robot: bool,
+) -> tuple[str, str]:  # fmt: skip
+    sender = msg.from_.email if msg.from_ else ""
+    platform = sender.rpartition("@")[2]
+    candidates = [(payload.name, payload.surname) if payload else ("", ""), field_names(fields)]
+    if chosen:
+        named = next((a.name for a in msg.reply_to if a.email == chosen.email and a.name), "")
+        candidates.append(display_name(chosen.name or named, platform))
+        if chosen.line >= 0:
+            candidates.append(line_name(lines, chosen.line))
+    if robot:
+        candidates.append(notification_names(msg.subject, text, platform))
+        if chosen and chosen.origin == Origin.RELAY and msg.from_:
+            candidates.append(display_name(msg.from_.name, platform))
+    elif msg.from_:
+        candidates.append(display_name(msg.from_.name))
+    return next((c for c in candidates if c[0] or c[1]), ("", ""))
 
 
 def extract_contact(
@@ -245,28 +214,76 @@ def extract_contact(
     robot: bool,
     default_region: str = "US",
     own_addresses: frozenset[str] = frozenset(),
+    site_domains: frozenset[str] = frozenset(),
+    relays: frozenset[str] = frozenset(),
 ) -> Contact:
-    """Who wrote (for a robot: who filled in the form), from headers, form fields, signature."""
-    own = frozenset(a.lower() for a in own_addresses)
+    """Who wrote (for a robot: who filled in the form), from headers, payload, form, signature.
+
+    ``own_addresses``: the shared mailbox, its aliases, agents and owners; ``site_domains``: the
+    business's own domains; ``relays``: the addresses of this message the source rule calls a
+    platform's relay (``SourceMatch.relays``)."""
+    sender = msg.from_.email if msg.from_ else ""
+    ours = _Ours(
+        frozenset(a.lower() for a in own_addresses), business_domains(site_domains),
+        sender if robot else "", relays,
+    )  # fmt: skip
     text = fresh_text(msg.text)
     lines = text.splitlines()
-    fields = form_fields(text)
-    address, display, origin = _address(msg, fields, robot, own)
-    name, surname = _names(fields)
-    if not name and not surname:
-        name, surname = _display_name(display)
-    if not name and not surname and not robot and msg.from_:
-        name, surname = _display_name(msg.from_.name)
-    phone = _phone(fields.get("phone", ""), default_region) if fields.get("phone") else ""
-    if not phone and not robot:
-        phone = _signature_phone(lines, default_region)
+    items = form_items(text)
+    fields: dict[str, str] = {}
+    for item in items:
+        fields.setdefault(item.key, item.value)
+    payload = find_payload(msg.text, msg.payloads) if robot else None
+    found = (
+        _robot_addresses(msg, items, payload, lines, ours)
+        if robot
+        else _person_addresses(msg, ours)
+    )
+    chosen = next(iter(found), None)
+    name, surname = _names(msg, fields, payload, chosen, lines, text, robot)
+    phone = _phone(msg, items, payload, text, lines, robot, default_region)
+    form = [(i.label, i.value) for i in items] + list(payload.fields if payload else ())
+    topic = (payload.topic if payload else "") or fields.get("topic", "")
+    if robot and not topic and (requested := _REQUESTED.search(text)):
+        topic = requested["topic"]
+    channel = sub_source(fields)
+    if robot and not channel and (found_on := _FOUND_ON.search(text)):
+        channel = found_on.group(1).lower().strip(".")
+    if payload and payload.comments and "message" not in fields:
+        fields["message"] = payload.comments
     return Contact(
-        email=address,
+        email=chosen.email if chosen else "",
         name=sanitize(name, NAME_CAP),
         surname=sanitize(surname, NAME_CAP),
-        phone=phone,
+        phone=phone.e164 if phone else "",
         company=sanitize(fields.get("company", ""), COMPANY_CAP),
-        question=_question(fields, lines, robot),
-        fields=dict(fields),  # a plain dict: it must pickle (the reader's worker processes)
-        origin=origin,
+        question=question(fields, lines, robot),
+        fields=fields,  # a plain dict: it must pickle (the reader's worker processes)
+        origin=chosen.origin if chosen else Origin.NONE,
+        phone_raw=phone.raw if phone else "",
+        sub_source=channel,
+        topic=sanitize(topic, TOPIC_CAP),
+        form=tuple(dict.fromkeys(form)) if robot else (),
     )
+
+
+def names_person(
+    msg: Message, *, own_addresses: frozenset[str], site_domains: frozenset[str]
+) -> str:
+    """The address of the person a notification names, or '': its body (text, HTML table,
+    ``Label: value`` lines, a JSON-like or XML payload) holds an e-mail address that is neither
+    ours nor the sender's platform's, plus a name, phone or message field."""
+    sender = msg.from_.email if msg.from_ else ""
+    ours = _Ours(own_addresses, business_domains(site_domains), sender, frozenset())
+    payload = find_payload(msg.text, msg.payloads)
+    named = payload and (payload.name or payload.phone or payload.comments)
+    if payload and named and (found := _valid_email(payload.email, ours)):
+        return found
+    text = fresh_text(msg.text)
+    items = form_items(text)
+    if not any(i.key in ("name", "first_name", "last_name", "phone", "message") for i in items):
+        return ""
+    for candidate in (*(i.value for i in items), *text.split()):
+        if "@" in candidate and (found := _valid_email(candidate, ours)):
+            return found
+    return ""

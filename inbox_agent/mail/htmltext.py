@@ -59,7 +59,9 @@ class _Converter(HTMLParser):
             self.lines.append(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
+        if tag == "body":  # nothing skipped reaches into the body (a stray second <head>)
+            self._skip = 0
+        elif tag in _SKIP:
             self._skip += 1
         elif tag == "tr":
             self._flush()

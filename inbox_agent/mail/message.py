@@ -2,7 +2,10 @@
 
 Vocabulary: an ``Address`` is a display name plus a lower-cased address; a ``Message`` is everything
 the decisions need (addresses, threading ids, the automatic-mail headers, the text body, MIME
-defects) and nothing they do not. Only this module imports ``mailparser``.
+defects) and nothing they do not. Its *payloads* are the text of machine-readable parts (XML or
+JSON, such as an ADF auto lead attached as ``leads.adf``); its *links* are the targets of the HTML
+parts' links (``tel:`` links and query strings carry phone numbers some notifications show nowhere
+else). Only this module imports ``mailparser``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message as StdMessage
+from html import unescape
 from typing import Any
 
 import mailparser
@@ -28,6 +32,11 @@ logging.getLogger("mailparser").setLevel(logging.ERROR)  # it warns once per unh
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TEXT_CAP = 200_000  # characters of body text kept for the detectors
+_PAYLOAD_CAP = 100_000  # characters of XML / JSON parts kept
+_PAYLOAD_TYPES = frozenset({"application/xml", "text/xml", "application/json", "text/json"})
+_PAYLOAD_NAME = re.compile(r"(?i)\.(adf|xml|json)$")
+_HREF = re.compile(r"""(?i)\bhref\s*=\s*(?:"([^"]{1,2000})"|'([^']{1,2000})')""")
+_LINKS_CAP = 300  # links kept per message
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ class Message:
     defects: tuple[str, ...] = ()
     report: str = ""  # the text of message/delivery-status parts (bounces)
     calendar: str = ""  # the text of text/calendar parts (meeting invitations and answers)
+    payloads: tuple[str, ...] = ()  # the text of XML / JSON parts (see the module docstring)
+    links: tuple[str, ...] = ()  # link targets of the HTML parts, entities decoded
     size: int = 0
     truncated: bool = False
     content_hash: str = ""
@@ -138,18 +149,17 @@ def _headers(msg: StdMessage) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in headers.items()}
 
 
-def _body_text(parsed: Any) -> str:
+def _body_text(parsed: Any) -> tuple[str, list[str]]:
+    """(the body as text, the HTML parts)."""
+    html = [p for p in (parsed.text_html or []) if isinstance(p, str)]
     plain = [p for p in (parsed.text_plain or []) if isinstance(p, str)]
     if plain and any(p.strip() for p in plain):
-        text = "\n".join(plain)
-    else:
-        html = [p for p in (parsed.text_html or []) if isinstance(p, str)]
-        text = "\n".join(html_to_text(h) for h in html)
-    return text
+        return "\n".join(plain), html
+    return "\n".join(html_to_text(h) for h in html), html
 
 
-def _std_text(std: StdMessage) -> str:
-    """Body text straight from the stdlib tree, for mail that mail-parser cannot read."""
+def _std_text(std: StdMessage) -> tuple[str, list[str]]:
+    """(body text, HTML parts) straight from the stdlib tree, for mail mail-parser cannot read."""
     plain: list[str] = []
     html: list[str] = []
     for part in std.walk():
@@ -165,8 +175,41 @@ def _std_text(std: StdMessage) -> str:
             decoded = payload.decode("utf-8", errors="replace")
         (html if part.get_content_subtype() == "html" else plain).append(decoded)
     if any(p.strip() for p in plain):
-        return "\n".join(plain)
-    return "\n".join(html_to_text(h) for h in html)
+        return "\n".join(plain), html
+    return "\n".join(html_to_text(h) for h in html), html
+
+
+def _decoded(part: StdMessage) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        return payload.decode(part.get_content_charset() or "utf-8", "replace")
+    except LookupError:
+        return payload.decode("utf-8", "replace")
+
+
+def _payloads(parts: list[StdMessage]) -> tuple[str, ...]:
+    """The text of XML and JSON parts, by type or by file name (``leads.adf``)."""
+    found: list[str] = []
+    for part in parts:
+        if part.is_multipart():
+            continue
+        name = part.get_filename() or ""
+        wanted = part.get_content_type() in _PAYLOAD_TYPES or _PAYLOAD_NAME.search(name)
+        if wanted and (text := _decoded(part)[:_PAYLOAD_CAP]):
+            found.append(text)
+    return tuple(found)
+
+
+def _links(html: list[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for page in html:
+        for m in _HREF.finditer(page):
+            found[unescape(m.group(1) or m.group(2)).strip()] = None
+            if len(found) >= _LINKS_CAP:
+                return tuple(found)
+    return tuple(found)
 
 
 def _report_text(std: StdMessage) -> str:
@@ -217,12 +260,12 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
     try:
         parsed = mailparser.parse_from_bytes(raw)
         std: StdMessage = parsed.message
-        text = "" if truncated else _body_text(parsed)
+        text, html = ("", []) if truncated else _body_text(parsed)
     except Exception:
         fallback = True
         try:
             std = email.message_from_bytes(raw)
-            text = "" if truncated else _std_text(std)
+            text, html = ("", []) if truncated else _std_text(std)
         except Exception as exc:
             raise ParseError(f"unparseable message: {type(exc).__name__}") from exc
     try:
@@ -251,6 +294,8 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         part_types = tuple(p.get_content_type() for p in parts)
         report = _report_text(std) if "message/delivery-status" in part_types else ""
         calendar = _calendar_text(parts) if "text/calendar" in part_types else ""
+        payloads = () if truncated else _payloads(parts)
+        links = _links(html)
         found = {type(d).__name__ for p in parts for d in p.defects}
     except Exception as exc:
         raise ParseError(f"unreadable MIME structure: {type(exc).__name__}") from exc
@@ -276,6 +321,8 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         defects=defects,
         report=report,
         calendar=calendar,
+        payloads=payloads,
+        links=links,
         size=size,
         truncated=truncated,
         content_hash=digest,

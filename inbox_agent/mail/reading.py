@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass, replace
 
 from inbox_agent.mail.classify import ClassifyPolicy, Kind, Verdict, classify
-from inbox_agent.mail.contact import Contact, extract_contact
+from inbox_agent.mail.contact import Contact, extract_contact, names_person
+from inbox_agent.mail.domains import at_domains, business_domains, domain_of, registrable
 from inbox_agent.mail.message import Message, parse_message
 from inbox_agent.mail.replies import new_text
 from inbox_agent.mail.sources import (
+    SITE_SOURCE,
     InterestRule,
     SourceMatch,
     SourceRule,
@@ -99,7 +101,31 @@ def understand(msg: Message, rules: ReadingRules) -> Reading:
 
 def _understand(msg: Message, rules: ReadingRules) -> Reading:
     source = match_source(msg, rules.sources, rules.default_source, rules.site_domains)
+    ours = rules.own_addresses | rules.staff
+    sender = msg.from_.email if msg.from_ else ""
+    own_domain = at_domains(sender, business_domains(rules.site_domains))
+    named: list[str] = []  # names_person, computed once and only when needed
+
+    def names() -> str:
+        if not named:
+            named.append(names_person(msg, own_addresses=ours, site_domains=rules.site_domains))
+        return named[0]
+
+    if not source.robot and (sender in rules.own_addresses or own_domain) and names():
+        # from the business's own address or domain, naming someone else: the site's own form
+        reason = "from the business's own domain, names a person"
+        source = SourceMatch(SITE_SOURCE, True, reason, source.known_sender)
     verdict = classify(msg, rules.policy, robot_source=source.robot)
+    platform = source.known_sender and not own_domain and not source.robot
+    if verdict.detector == "no_reply_sender" or (platform and verdict.detector == "none"):
+        # a no-reply sender, or a platform's robot whose mail no rule took for a lead
+        if names():  # a lead is never dropped for its sender: a robot sent it for a person
+            verdict = Verdict(Kind.INQUIRY, f"{verdict.reason}, but names a person", "names_person")
+            if not source.robot:  # no rule knows this robot: tag it by its sending domain
+                tag = registrable(domain_of(sender)) or rules.default_source
+                source = SourceMatch(tag, True, "robot tagged by its domain", source.known_sender)
+        elif verdict.kind == Kind.INQUIRY:
+            verdict = Verdict(Kind.AUTO_REPLY, "a platform's own notice", "platform_notice")
     if verdict.kind != Kind.INQUIRY:
         return Reading(
             msg, verdict, source, "", None, NO_ACTION, f"not an inquiry: {verdict.reason}"
@@ -108,9 +134,13 @@ def _understand(msg: Message, rules: ReadingRules) -> Reading:
         msg,
         robot=source.robot,
         default_region=rules.default_region,
-        own_addresses=rules.own_addresses,
+        own_addresses=ours if source.robot else rules.own_addresses,
+        site_domains=rules.site_domains,
+        relays=source.relays,
     )
-    interest = match_interest(msg, rules.interests, rules.default_interest)
+    chosen = (contact.fields.get("subject", ""), contact.topic, contact.fields.get("message", ""))
+    text = "\n".join(chosen) if source.robot else None
+    interest = match_interest(msg, rules.interests, rules.default_interest, text)
     refused = may_mail(contact.email, rules)
     if refused:
         return Reading(

@@ -8,10 +8,14 @@ Vocabulary:
   person is in the body or in Reply-To, never in From. ``contact.extract_contact`` needs to know.
 - A ``SourceRule`` is one ``[[sources]]`` table of rules.toml. Its *conditions* are the keys it
   gives: ``from``, ``to`` (To, Cc and Delivered-To), ``reply_to`` (lists of shell-style globs on the
-  addresses, case-insensitive), ``subject``, ``body`` (lists of regular expressions, searched) and
-  each entry of ``headers`` (a regex per header name). A condition holds when any of its patterns
-  matches. ``match = "any"`` (the default) fires on the first condition that holds; ``"all"`` only
-  when every condition given holds. Rules are tried in order; the first that fires wins, and
+  addresses, case-insensitive), ``subject``, ``body`` (lists of regular expressions, searched in the
+  body text and in XML/JSON attachments), ``links`` (regular expressions searched in the targets of
+  the HTML links) and each entry of ``headers`` (a regex per header name). A condition holds when
+  any of its patterns matches. ``relay`` is no condition: globs on the addresses of a platform's
+  per-conversation *relays* (``*@reply.zillow.com``): mail to one reaches the person, so when a
+  notification names no other address, the relay is the address to answer. ``match = "any"``
+  (the default) fires on the first condition that holds; ``"all"`` only when every condition
+  given holds. Rules are tried in order; the first that fires wins, and
   several rules may share a name.
 - An *interest* is what the person wants: ``quote``, ``technical_assistance``, …, with
   ``product_information`` the default. An ``InterestRule`` is a list of keywords, matched
@@ -33,11 +37,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from inbox_agent.exceptions import Problem
+from inbox_agent.mail.domains import at_domains, business_domains
 from inbox_agent.mail.message import Message
 from inbox_agent.problems import Problems
 
 BODY_CAP = 20_000  # characters of body text the rules look at
-SOURCE_KEYS = ("name", "robot", "from", "to", "reply_to", "subject", "headers", "body", "match")
+SOURCE_KEYS = (
+    "name", "robot", "from", "to", "reply_to", "subject", "headers", "body", "links", "relay",
+    "match",
+)  # fmt: skip
+SITE_SOURCE = "website"  # a form on the business's own site that no rule named
 INTEREST_KEYS = ("name", "keywords")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
@@ -65,6 +74,8 @@ class SourceRule:
     subject: tuple[re.Pattern[str], ...] = ()
     headers: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (lower-case header name, regex)
     body: tuple[re.Pattern[str], ...] = ()
+    links: tuple[re.Pattern[str], ...] = ()
+    relay: tuple[Glob, ...] = ()  # not a condition: the platform's relay addresses
     match: str = "any"  # "any" | "all"
 
     @functools.cached_property
@@ -85,6 +96,7 @@ class SourceMatch:
     robot: bool
     reason: str  # e.g. "from matches wordpress@*"
     known_sender: bool = False  # From is a robot we know by name (see ``known_sender``)
+    relays: frozenset[str] = frozenset()  # From / Reply-To addresses the rule calls relays
 
 
 # ---------------------------------------------------------------- parsing rules.toml
@@ -180,12 +192,18 @@ def _source_rule(item: dict[str, Any], where: str, out: Problems) -> SourceRule 
         subject=_regexes(item, "subject", where, out),
         headers=_headers(item, where, out),
         body=_regexes(item, "body", where, out),
+        links=_regexes(item, "links", where, out),
+        relay=_globs(item, "relay", where, out),
         match=str(match),
     )
     if len(out.items) > before:
         return None
-    if not any((rule.from_, rule.to, rule.reply_to, rule.subject, rule.headers, rule.body)):
-        out.add(where, "has no conditions: give from, to, reply_to, subject, headers or body")
+    conditions = (rule.from_, rule.to, rule.reply_to, rule.subject, rule.headers, rule.body,
+                  rule.links)  # fmt: skip
+    if not any(conditions):
+        out.add(
+            where, "has no conditions: give from, to, reply_to, subject, headers, body or links"
+        )
         return None
     return rule
 
@@ -273,7 +291,14 @@ def _conditions(rule: SourceRule, msg: Message, body: str) -> Iterator[tuple[str
         yield f"header {name} matches {_show(pattern)}", holds
     if rule.body:
         found = next((p for p in rule.body if p.search(body)), None)
+        if found is None and msg.payloads:
+            found = next(
+                (p for p in rule.body for part in msg.payloads if p.search(part[:BODY_CAP])), None
+            )
         yield (f"body matches {_show(found)}" if found else "body"), found is not None
+    if rule.links:
+        found = next((p for p in rule.links if any(p.search(u) for u in msg.links)), None)
+        yield (f"a link matches {_show(found)}" if found else "links"), found is not None
 
 
 def _fires(rule: SourceRule, msg: Message, body: str) -> str | None:
@@ -301,8 +326,7 @@ def known_sender(
     site's forms), or one a robot rule's ``from`` glob names with a concrete domain (a platform's
     sender). A From header alone can be forged; the caller decides what that proof is worth."""
     sender = msg.from_.email if msg.from_ else ""
-    domain = sender.rpartition("@")[2]
-    if domain and any(domain == d or domain.endswith(f".{d}") for d in site_domains):
+    if at_domains(sender, business_domains(site_domains)):  # never gmail.com and the like
         return True
     return any(g.regex.match(sender) for rule in rules for g in rule.known_senders)
 
@@ -319,17 +343,27 @@ def match_source(
     for rule in rules:
         reason = _fires(rule, msg, body)
         if reason is not None:
-            return SourceMatch(rule.name, rule.robot, reason, known)
+            return SourceMatch(rule.name, rule.robot, reason, known, _relays(rule, msg))
     return SourceMatch(default, False, "no source rule matched", known)
 
 
+def _relays(rule: SourceRule, msg: Message) -> frozenset[str]:
+    addresses = (*((msg.from_.email,) if msg.from_ else ()), *(a.email for a in msg.reply_to))
+    return frozenset(a for a in addresses if any(g.matches((a,)) for g in rule.relay))
+
+
 def match_interest(
-    msg: Message, rules: Sequence[InterestRule], default: str = "product_information"
+    msg: Message,
+    rules: Sequence[InterestRule],
+    default: str = "product_information",
+    text: str | None = None,
 ) -> str:
-    """The first rule with a keyword in the subject or body names the interest; else ``default``."""
+    """The first rule with a keyword in ``text`` names the interest; else ``default``. ``text``
+    defaults to the subject and body; for a form notification the caller passes what the person
+    chose (the form's subject, product or service fields, their message)."""
     if not rules:
         return default
-    text = fold(f"{msg.subject}\n{msg.text[:BODY_CAP]}")
+    text = fold(text if text is not None else f"{msg.subject}\n{msg.text[:BODY_CAP]}")
     for rule in rules:
         if rule.keywords.search(text):
             return rule.name

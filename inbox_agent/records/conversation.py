@@ -191,8 +191,10 @@ def inquiry(
     record (no one to answer).
 
     An inquiry from someone with an open record joins that record (never two open records for
-    one address). Someone whose last record is closed gets a new record linked to the old one:
-    a past customer asking again is served as a prospect again, with their history kept.
+    one address) and fills what it lacks (name, phone, sub-source, form fields). Someone whose
+    last record is closed gets a new record linked to the old one: a past customer asking again
+    is served as a prospect again, with their history kept. A record whose address is a
+    platform's relay says so in its timeline.
     """
     contact = reading.contact
     if reading.kind != Kind.INQUIRY or contact is None or not contact.email:
@@ -204,12 +206,19 @@ def inquiry(
             name=open_record.name or contact.name,
             surname=open_record.surname or contact.surname,
             phone=open_record.phone or contact.phone,
+            phone_raw=open_record.phone_raw or contact.phone_raw,
             company=open_record.company or contact.company,
+            sub_source=open_record.sub_source or contact.sub_source,
+            form=open_record.form or contact.form,
             last_inbound_at=now,
             message_ids=(*open_record.message_ids, msg.message_id),
             timeline=(*open_record.timeline, event),
         )
     returning = previous is not None and previous.stage in (Stage.PROSPECT, Stage.CUSTOMER)
+    timeline: tuple[Event, ...] = (event,)
+    if contact.relay:
+        note = f"{contact.email} is {reading.source.name}'s relay: their own address is unknown"
+        timeline = (event, Event(now, Direction.INTERNAL, "relay", summary=note[:300]))
     return Prospect(
         id=new_id,
         email=contact.email,
@@ -217,17 +226,20 @@ def inquiry(
         name=contact.name,
         surname=contact.surname,
         phone=contact.phone,
+        phone_raw=contact.phone_raw,
         company=contact.company,
         source=reading.source.name,
+        sub_source=contact.sub_source,
         interest=reading.interest,
         stage=Stage.PROSPECT if returning else Stage.LEAD,
         status=Status.NEW,
         last_inbound_at=now,
         subject=their_subject(reading)[:300],
         question=contact.question,
+        form=contact.form,
         previous_id=previous.id if previous else None,
         message_ids=(msg.message_id,),
-        timeline=(event,),
+        timeline=timeline,
     )
 
 

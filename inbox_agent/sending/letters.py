@@ -164,9 +164,9 @@ def list_unsubscribe(p: Prospect, shared: str, marker: str) -> str:
 def prospect_context(p: Prospect) -> dict[str, Any]:
     return {
         "name": p.name, "surname": p.surname, "email": p.email, "phone": p.phone,
-        "phone_raw": p.phone_raw,
         "company": p.company, "source": p.source, "interest": p.interest,
         "question": p.question, "subject": p.subject, "id": p.id,
+        "phone_raw": p.phone_raw, "sub_source": p.sub_source, "form": p.form,
     }  # fmt: skip
 
 
