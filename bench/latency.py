@@ -122,7 +122,8 @@ def main() -> None:
         dovecot.add_user("sales", "sales-pw")
         user = MailboxUser(dovecot.host, dovecot.port, "sales", "sales-pw")
         config = write_config(Path(tmp), user, smtp)
-        daemon = popen(config, user, "run")
+        log = (Path(tmp) / "daemon.log").open("w")  # a pipe nobody reads would block it
+        daemon = popen(config, user, "run", log=log)
         try:
             time.sleep(2.0)  # connected and idling
             if args.mode in ("spaced", "both"):
@@ -131,7 +132,8 @@ def main() -> None:
                 result["burst"] = summary(burst(dovecot, smtp, args.burst, args.seed))
         finally:
             daemon.send_signal(signal.SIGTERM)
-            daemon.communicate(timeout=30)
+            daemon.wait(timeout=30)
+            log.close()
     result.update(daemon_exit=daemon.returncode, machine=machine())
     print(json.dumps(result))
 

@@ -132,7 +132,8 @@ def main() -> None:
         user = MailboxUser(dovecot.host, dovecot.port, "sales", "sales-pw")
         config = write_config(Path(tmp), user, smtp)
         settings = load_settings(config)
-        daemon = popen(config, user, "run")
+        log = (Path(tmp) / "daemon.log").open("w")
+        daemon = popen(config, user, "run", log=log)
         stream = Stream(dovecot, smtp, settings.mailbox.address, args.gap, args.seed)
         feeder = threading.Thread(target=stream.run, daemon=True)
         started = time.monotonic()
@@ -143,9 +144,9 @@ def main() -> None:
 
         at(0.25)
         daemon.send_signal(signal.SIGKILL)
-        daemon.communicate(timeout=30)
+        daemon.wait(timeout=30)
         print("killed -9 and restarted the daemon", file=sys.stderr)
-        daemon = popen(config, user, "run")
+        daemon = popen(config, user, "run", log=log)
         time.sleep(min(30.0, 0.05 * total))
         result["rss_start_mb"] = rss_mb(daemon)
         at(0.5)
@@ -171,8 +172,12 @@ def main() -> None:
         time.sleep(5.0)  # the last cycle's writes
         result["rss_end_mb"] = rss_mb(daemon)
         daemon.send_signal(signal.SIGTERM)
-        daemon.communicate(timeout=60)
+        daemon.wait(timeout=60)
         result["daemon_exit"] = daemon.returncode
+        log.close()
+        errors = [line for line in (Path(tmp) / "daemon.log").read_text().splitlines()
+                  if " ERROR " in line or "Traceback" in line]  # fmt: skip
+        result["daemon_errors"] = errors[:5]
         with Store.open(settings.store.path, read_only=True) as store:
             logged = {m.message_id for m in store.messages()}
             records = len(store.prospects())

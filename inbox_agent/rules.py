@@ -29,7 +29,7 @@ def reading_rules(settings: Settings) -> ReadingRules:
     c = settings.classify
     return ReadingRules(
         policy, settings.sources, settings.interests, c.default_source, c.default_interest,
-        c.default_region, own, settings.staff, settings.site_domains,
+        c.default_region, own, settings.staff, settings.site_domains, settings.business.languages,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from tests.harness import MailboxUser, SmtpReceiver
 
@@ -82,8 +83,17 @@ def cli(
     )  # fmt: skip
 
 
-def popen(config: Path, user: MailboxUser, *args: str) -> subprocess.Popen[str]:
+def popen(
+    config: Path, user: MailboxUser, *args: str, log: IO[str] | None = None
+) -> subprocess.Popen[str]:
+    """The command in the background. Its output goes to pipes the caller must read
+    (``communicate``), or, for a long run (the daemon logs every message), to ``log``: a pipe
+    nobody reads fills up and then blocks the process."""
+    out: IO[str] | int = log if log is not None else subprocess.PIPE
     return subprocess.Popen(
         [sys.executable, "-m", "inbox_agent", "--config", str(config), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(user),
-    )  # fmt: skip
+        stdout=out,
+        stderr=out,
+        text=True,
+        env=env_for(user),
+    )

@@ -107,7 +107,10 @@ def test_commands(line: str, name: str, args: tuple[str, ...]) -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("#foo bar", "line 1: unknown command #foo; known: #assign, #lost, #note, #quote, #record"),
+        (
+            "#foo bar",
+            "line 1: unknown command #foo; known: #assign, #lang, #lost, #note, #quote, #record",
+        ),
         ("#Status", "#status needs one of: new, call, email, follow_up, revive, drip, done"),
         ("#status maybe", "got 'maybe'"),
         ("#stage contact", "#stage needs one of: lead, prospect, customer; got 'contact'"),
@@ -462,3 +465,10 @@ def test_parser_never_hangs_or_raises_on_garbage() -> None:
 )
 def test_internal_only(to: str, extra: str, expected: bool) -> None:
     assert internal_only(mail(extra, to=to), STAFF, OWN) is expected
+
+
+def test_lang_sets_the_language_of_our_automatic_mail() -> None:
+    [command] = parse_commands("#lang ES").commands
+    assert command.args == ("es",)
+    [error] = parse_commands("#lang spanish").errors
+    assert "two-letter language code" in error

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from inbox_agent.mail.classify import ClassifyPolicy, Kind, Verdict, classify
 from inbox_agent.mail.contact import Contact, extract_contact, names_person
 from inbox_agent.mail.domains import at_domains, business_domains, domain_of, registrable
+from inbox_agent.mail.language import language_of
 from inbox_agent.mail.message import Message, parse_message
 from inbox_agent.mail.replies import new_text
 from inbox_agent.mail.sources import (
@@ -51,6 +52,7 @@ class ReadingRules:
     own_addresses: frozenset[str]
     staff: frozenset[str]  # agents and owners: never prospects, never acknowledged
     site_domains: frozenset[str] = frozenset()  # the business's own domains (config.site_domains)
+    languages: tuple[str, ...] = ()  # the languages the business answers in ([business])
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Reading:
     action: str  # ACKNOWLEDGE | NO_ACTION
     action_reason: str
     fresh: str = ""  # what the person wrote this time: the text above the quoted history
+    language: str = ""  # the language they wrote it in (ISO 639-1), "" when not clear
 
     @property
     def kind(self) -> Kind:
@@ -96,6 +99,13 @@ def understand(msg: Message, rules: ReadingRules) -> Reading:
     reading = _understand(msg, rules)
     if reading.kind in _FRESH_KINDS:
         reading = replace(reading, fresh=new_text(msg.text))
+    if reading.kind == Kind.INQUIRY and rules.languages:
+        said = reading.fresh
+        if (
+            reading.source.robot and reading.contact is not None
+        ):  # the form's words, not its robot's
+            said = reading.contact.fields.get("message", "") or reading.contact.question
+        reading = replace(reading, language=language_of(said, rules.languages))
     return reading
 
 

@@ -14,6 +14,7 @@ Vocabulary:
       #note called, will decide Friday
       #record 12                    which record (id, or the prospect's address) when the
                                     message does not thread to one
+      #lang es                      the language of our automatic mail to them (ISO 639-1)
 
   Amounts are kept as written (``1500``, ``1,500.00``, ``R1500``, ``€ 1.500,00``, ``1500 EUR``)
   but must contain a number. ``#quote`` and ``#sale`` always have three args (amount, id, link;
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 
 from inbox_agent.records.prospect import STAGES, STATUSES
 
-KEYWORDS = ("status", "stage", "quote", "sale", "lost", "assign", "note", "record")
+KEYWORDS = ("status", "stage", "quote", "sale", "lost", "assign", "note", "record", "lang")
 
 _LINE = re.compile(r"[ \t]*#([^\W\d_][\w-]*)(?=[\s:]|$):?[ \t]*(.*)")
 _SYMBOLS = (  # Unicode's currency symbols (category Sc) in the BMP
@@ -128,6 +129,13 @@ def _assignee(rest: str) -> tuple[str, ...]:
     return (addr.lower(),)
 
 
+def _language(rest: str) -> tuple[str, ...]:
+    code = rest.strip().lower()
+    if not re.fullmatch(r"[a-z]{2}", code):
+        raise _Bad(f"#lang needs a two-letter language code such as es or de; got {rest.strip()!r}")
+    return (code,)
+
+
 def _record(rest: str) -> tuple[str, ...]:
     value = rest.strip().removeprefix("#")
     if value.isdigit() and int(value) > 0:
@@ -150,6 +158,8 @@ def _args(name: str, rest: str) -> tuple[str, ...]:
         return _text(name, rest, "some text")
     if name == "assign":
         return _assignee(rest)
+    if name == "lang":
+        return _language(rest)
     return _record(rest)
 
 

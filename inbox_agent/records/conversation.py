@@ -210,6 +210,7 @@ def inquiry(
             company=open_record.company or contact.company,
             sub_source=open_record.sub_source or contact.sub_source,
             form=open_record.form or contact.form,
+            language=open_record.language or reading.language,
             last_inbound_at=now,
             message_ids=(*open_record.message_ids, msg.message_id),
             timeline=(*open_record.timeline, event),
@@ -237,6 +238,7 @@ def inquiry(
         subject=their_subject(reading)[:300],
         question=contact.question,
         form=contact.form,
+        language=reading.language,
         previous_id=previous.id if previous else None,
         message_ids=(msg.message_id,),
         timeline=timeline,
@@ -268,6 +270,8 @@ def apply_commands(
                 record = _moved(replace(record, sale=Sale(*args)), Cause.WON, now)
             elif name == "lost":
                 record = _moved(replace(record, lost_reason=args[0]), Cause.LOST, now)
+            elif name == "lang":
+                record = replace(record, language=args[0])
             elif name == "assign":
                 agent = _agent(args[0], agents)
                 if agent is None:
