@@ -90,4 +90,4 @@ def plain_text(msg: EmailMessage) -> str:
     part = msg.get_body(("plain",))
     assert part is not None, "no text/plain part"
     text: str = part.get_content()
-    return text
+    return text.replace("\r\n", "\n")  # the wire's line ends, as a mail client shows them

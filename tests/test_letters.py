@@ -87,3 +87,23 @@ def test_template_errors_are_clear(tmp_path: Path) -> None:
         Templates(tmp_path).render("acknowledgment", context(prospect()))
     with pytest.raises(TemplateError, match="no template"):
         Templates(tmp_path).render("nothing", {})
+
+
+def test_a_template_in_the_prospects_language_wins_text_and_html_together() -> None:
+    templates = Templates(ROOT / "templates")
+    context = {
+        "business": {"name": "Acme"},
+        "prospect": {"name": "Ana", "question": "¿Precio?"},
+        "agent": None,
+        "next_step": "We will call.",
+        "reference": "IA-1",
+    }
+    text, html = templates.render(
+        "acknowledgment", context, source="email", interest="quote", language="es"
+    )
+    assert text.startswith("Hola, Ana:") and html is not None and 'lang="es"' in html
+    english, _ = templates.render("acknowledgment", context, source="email", interest="quote")
+    assert english.startswith("Hello Ana,") and "for a quote" in english
+    quote_text, quote_html = templates.render("acknowledgment", context, interest="quote")
+    assert quote_html is not None and "for a quote" in quote_text and "for a quote" in quote_html
+    assert templates.render("acknowledgment", context, language="xx")[0].startswith("Hello")

@@ -113,7 +113,7 @@ class Renderer:
     def _acknowledgment(self, action: Acknowledge, prospect: Prospect, now: datetime) -> Letter:
         text, html = self.templates.render(
             "acknowledgment", self._context(prospect), source=prospect.source,
-            interest=prospect.interest,
+            interest=prospect.interest, language=prospect.language,
         )  # fmt: skip
         inbound = [e.message_id for e in prospect.timeline if e.direction == Direction.IN]
         subject = prospect.subject or f"Your inquiry to {self.business.name}"
