@@ -58,7 +58,8 @@ def pymap_command(port: int, user: str, password: str, pid_file: Path) -> list[s
         # more ports; a pid file goes to our own folder in case python-pid is installed.
         "--no-service", "admin", "--no-service", "managesieve", "--no-service", "swim",
         "--pid-file", str(pid_file),
-        "dict", "--demo-user", user, "--demo-password", password,
+        # "=" form: a password that starts with "-" is not taken for an option
+        "dict", f"--demo-user={user}", f"--demo-password={password}",
     ]  # fmt: skip
 
 
