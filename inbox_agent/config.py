@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inbox_agent.exceptions import ConfigError, Problem
+from inbox_agent.mail.classify import GTUBE
 from inbox_agent.mail.sources import (
     InterestRule,
     SourceRule,
@@ -86,6 +87,9 @@ class ClassifySettings:
         ("X-Spam-Flag", r"(?i)^\s*yes"),
         ("X-Spam-Status", r"(?i)^\s*yes"),
     )
+    spam_body: tuple[str, ...] = (GTUBE,)  # regexes: a body that matches is spam
+    spamd: str = ""  # "host:port" of a SpamAssassin spamd to ask about a person's mail
+    spamd_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class AcknowledgmentSettings:
     max_age_hours: float = 72.0
     per_recipient_cap: int = 5
     cap_window_hours: float = 2.0
+    per_domain_hourly_cap: int = 10  # acknowledgments to one domain per hour
+    mailbox_hourly_cap: int = 60  # acknowledgments from the whole mailbox per hour
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,11 @@ class Settings:
     def staff(self) -> frozenset[str]:
         """Agents and owners: who may give commands by mail."""
         return frozenset({*(a.email for a in self.agents), *self.commands.owners})
+
+    @property
+    def supervisors(self) -> tuple[str, ...]:
+        """Who hears when a cap on automatic mail trips: the owners and the digest's readers."""
+        return tuple(dict.fromkeys((*self.commands.owners, *(a.lower() for a in self.digest.to))))
 
     @property
     def message_id_domain(self) -> str:
@@ -284,6 +295,8 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
         classify_values["spam_headers"] = tuple(
             (str(k), str(v)) for k, v in classify_values["spam_headers"].items()
         )
+    if "spam_body" in classify_values:
+        classify_values["spam_body"] = tuple(str(v) for v in classify_values["spam_body"])
     return Settings(
         file=file,
         business=BusinessSettings(**sections.get("business", {})),

@@ -27,6 +27,7 @@ from inbox_agent.records.trust import TrustPolicy
 from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
 from inbox_agent.sending.render import Business, Renderer
 from inbox_agent.smtp import Courier, SmtpCourier
+from inbox_agent.spamd import SpamCheck, SpamdClient, spam_check
 from inbox_agent.store import Store
 from inbox_agent.workers import ReaderPool
 
@@ -50,6 +51,8 @@ def reading_rules(settings: Settings) -> ReadingRules:
         own_message_id_prefix=MESSAGE_ID_PREFIX,
         loop_header=settings.classify.loop_header,
         spam_headers=settings.classify.spam_headers,
+        spam_body=settings.classify.spam_body,
+        authserv_ids=frozenset(settings.commands.authserv_ids),
     )
     c = settings.classify
     return ReadingRules(
@@ -70,8 +73,17 @@ def inbound_rules(settings: Settings) -> InboundRules:
             max_age=timedelta(hours=ack.max_age_hours),
             cap=int(ack.per_recipient_cap),
             window=timedelta(hours=ack.cap_window_hours),
+            domain_cap=int(ack.per_domain_hourly_cap),
+            mailbox_cap=int(ack.mailbox_hourly_cap),
         ),
+        supervisors=settings.supervisors,
     )
+
+
+def spam_checker(settings: Settings) -> SpamCheck | None:
+    """Ask ``[classify] spamd`` about a person's mail, when it is set."""
+    c = settings.classify
+    return spam_check(SpamdClient.at(c.spamd, timeout=c.spamd_timeout_s)) if c.spamd else None
 
 
 def renderer(settings: Settings) -> Renderer:
@@ -106,6 +118,7 @@ class Runner:
         self.rules = inbound_rules(settings)
         self.reader = ReaderPool(self.rules.reading)
         self.renderer = renderer(settings)
+        self.spam_check = spam_checker(settings)
 
     def close(self) -> None:
         """Stop the reader's worker processes, if any were started."""
@@ -129,7 +142,7 @@ class Runner:
         return poll_folder(
             mailbox, self.store, self.rules, folder or Folder(self.settings.mailbox.inbox),
             now=self.now, reader=self.reader, batch_size=int(self.settings.mailbox.batch_size),
-            on_batch=on_batch,
+            on_batch=on_batch, spam_check=self.spam_check,
         )  # fmt: skip
 
     def poll_sent(self, mailbox: MailboxSession) -> PollReport | None:

@@ -151,12 +151,32 @@ def test_an_out_of_office_from_the_prospect_is_kept_and_counts_for_nothing(
     assert record.timeline[-1].kind == Kind.AUTO_REPLY and record.last_inbound_at is None
 
 
+OUR_ACK = "<ia.1.ack.0123456789abcdef@example.com>"
+
+
 def test_a_bounce_suppresses_only_an_address_we_mailed(rules: InboundRules) -> None:
-    reading = read(mailgen.bounce(), rules)  # reports x@example.net as failed
+    reading = read(mailgen.bounce(returned_id=OUR_ACK), rules)  # x@example.net failed
     assert decide(reading, context(), rules).suppress == ()
     d = decide(reading, context(mail_times={"x@example.net": (NOW,)}), rules)
     [s] = d.suppress
     assert s.email == "x@example.net" and s.reason.startswith("bounce ")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        mailgen.bounce(),  # a DSN that returns no mail of ours
+        mailgen.bounce(returned_id="<someone-else@example.org>"),
+        mailgen.inquiry(sender="Eve <eve@example.net>", subject="Mail delivery failed",
+                        headers={"X-Failed-Recipients": "x@example.net"}),  # fmt: skip
+    ],
+)
+def test_a_bounce_naming_no_mail_of_ours_suppresses_nobody(raw: bytes, rules: InboundRules) -> None:
+    """A stranger's X-Failed-Recipients must not put a prospect on the do-not-mail list."""
+    reading = read(raw, rules)
+    assert reading.kind == Kind.BOUNCE
+    d = decide(reading, context(mail_times={"x@example.net": (NOW,)}), rules)
+    assert d.suppress == () and any("names no mail of ours" in line for line in d.log)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +205,7 @@ def test_a_strangers_commands_change_nothing_and_mail_no_one(rules: InboundRules
 
 
 def test_an_agents_answer_to_the_prospect_is_information_sent(rules: InboundRules) -> None:
-    raw = staff_mail("Hi Jane, the W-100 costs 120 EUR.", to=JANE, auth=None)
+    raw = staff_mail("Hi Jane, the W-100 costs 120 EUR.", to=JANE)  # verified like a command
     raw = raw.replace(b"To: jane@example.org", b"To: jane@example.org\nCc: sales@example.com")
     d = decide(read(raw, rules), context(by_message_id={"inq-1@example.org": jane()}), rules)
     [record] = d.records

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from inbox_agent.mail.classify import ClassifyPolicy, Kind, Verdict, classify
 from inbox_agent.mail.contact import Contact, extract_contact
 from inbox_agent.mail.message import Message, parse_message
+from inbox_agent.mail.relay import named_address_refusal, sender_contact
 from inbox_agent.mail.replies import new_text
 from inbox_agent.mail.sources import (
     InterestRule,
@@ -111,6 +112,15 @@ def _understand(msg: Message, rules: ReadingRules) -> Reading:
         own_addresses=rules.own_addresses,
     )
     interest = match_interest(msg, rules.interests, rules.default_interest)
+    relay = named_address_refusal(msg, source, contact, rules.policy)  # the open-relay rule
+    if relay:
+        sender = msg.from_.email if msg.from_ else ""
+        mailable = sender not in rules.own_addresses and may_mail(sender, rules) is None
+        found = sender_contact(msg, contact, relay, mailable)
+        contact = found.contact
+        if found.keep or source.robot:  # a robot we do not know: nobody is answered
+            return Reading(msg, verdict, source, interest, contact, NO_ACTION,
+                           f"no acknowledgment: {relay}")  # fmt: skip
     refused = may_mail(contact.email, rules)
     if refused:
         return Reading(

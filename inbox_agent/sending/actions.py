@@ -10,6 +10,8 @@ outbox never holds two entries with one key, so a decision taken twice queues on
   (``new_prospect``: ``<record>:notify``; ``replied``: ``<record>:reply:<tag of the reply>``).
 - ``Confirm``: confirm an agent's ``#commands`` back to them, with what was applied and what was
   not understood (``<record>:confirm:<tag of their mail>``).
+- ``CapNotice``: tell the agent or a supervisor that a cap on automatic mail held an
+  acknowledgment back (``cap:<scope>:<hour>:<recipient>``: once per cap, hour and person).
 
 ``cause`` is what the sent mail does to its record (``records.status``); ``auto_submitted`` is
 the RFC 3834 value it carries. ``to_dict`` / ``from_dict`` keep actions in the store, the kind
@@ -30,6 +32,7 @@ class MailKind(StrEnum):
     ACKNOWLEDGMENT = "acknowledgment"
     NOTIFICATION = "notification"
     CONFIRMATION = "confirmation"
+    CAP_NOTICE = "cap_notice"
 
 
 class NotifyReason(StrEnum):
@@ -96,8 +99,29 @@ class Confirm:
         return f"{self.prospect_id}:confirm:{tag(self.in_reply_to)}"
 
 
-Action = Acknowledge | Notify | Confirm
-_TYPES: dict[MailKind, type[Action]] = {t.kind: t for t in (Acknowledge, Notify, Confirm)}
+@dataclass(frozen=True)
+class CapNotice:
+    """A cap on automatic mail tripped: ``scope`` (recipient, domain, mailbox) held back the
+    acknowledgment of record ``prospect_id``; ``hour`` (ISO, UTC) is the hour it tripped in."""
+
+    prospect_id: int
+    recipient: str
+    scope: str
+    limit: str
+    hour: str
+    kind: ClassVar[MailKind] = MailKind.CAP_NOTICE
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"cap:{self.scope}:{self.hour}:{self.recipient}"
+
+
+Action = Acknowledge | Notify | Confirm | CapNotice
+_TYPES: dict[MailKind, type[Action]] = {
+    t.kind: t for t in (Acknowledge, Notify, Confirm, CapNotice)
+}
 
 
 def to_dict(action: Action) -> dict[str, Any]:

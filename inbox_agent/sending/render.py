@@ -12,7 +12,14 @@ from datetime import datetime
 
 from inbox_agent.records.prospect import Direction, Prospect
 from inbox_agent.records.threads import marker_for
-from inbox_agent.sending.actions import Acknowledge, Action, Confirm, Notify, NotifyReason
+from inbox_agent.sending.actions import (
+    Acknowledge,
+    Action,
+    CapNotice,
+    Confirm,
+    Notify,
+    NotifyReason,
+)
 from inbox_agent.sending.letters import (
     Identity,
     Letter,
@@ -46,6 +53,8 @@ class Renderer:
             return self._notification(action, prospect, now)
         if isinstance(action, Confirm):
             return self._confirmation(action, prospect, now)
+        if isinstance(action, CapNotice):
+            return self._cap_notice(action, prospect, now)
         return self._acknowledgment(action, prospect, now)
 
     def _context(self, prospect: Prospect) -> dict[str, object]:
@@ -82,7 +91,8 @@ class Renderer:
         words = action.words or prospect.question
         context = {
             **self._context(prospect),
-            "headline": headline,
+            # what a person must check first (an address the sender chose, …): beside the name
+            "headline": f"{headline}\n(!) {prospect.attention}" if prospect.attention else headline,
             "words": words,
             "status": prospect.status,
             "reply_link": reply_link(
@@ -113,4 +123,20 @@ class Renderer:
             subject=f"[{marker_for(prospect.id)}] Done: {prospect.name or prospect.email}",
             text=text, html=None, now=now, in_reply_to=[action.in_reply_to],
             auto_submitted=action.auto_submitted, to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _cap_notice(self, action: CapNotice, prospect: Prospect, now: datetime) -> Letter:
+        """To the agent or a supervisor: a cap held an acknowledgment back (internal)."""
+        context = {
+            **self._context(prospect),
+            "scope": action.scope,
+            "limit": action.limit,
+            "hour": action.hour,
+        }
+        text, _ = self.templates.render("cap_notice", context)
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] Automatic mail held back: {action.scope} cap",
+            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
         )  # fmt: skip
