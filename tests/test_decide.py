@@ -16,6 +16,7 @@ import pytest
 from inbox_agent.config import Settings
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.reading import Reading, read_message
+from inbox_agent.mail.spam import SpamScore
 from inbox_agent.plan.context import Context, wanted
 from inbox_agent.plan.inbound import LAST_ASSIGNED, Decision, InboundRules, decide
 from inbox_agent.records.prospect import Direction, Event, Prospect, Status
@@ -62,6 +63,10 @@ class Fields(TypedDict, total=False):
     suppressed: frozenset[str]
     last_assigned: str | None
     next_id: int
+    same_content: bool
+    domain_times: Mapping[str, tuple[datetime, ...]]
+    mailbox_times: tuple[datetime, ...]
+    spam: SpamScore | None
 
 
 def context(**kw: Unpack[Fields]) -> Context:
@@ -167,8 +172,11 @@ def test_a_bounce_suppresses_only_an_address_we_mailed(rules: InboundRules) -> N
     [
         mailgen.bounce(),  # a DSN that returns no mail of ours
         mailgen.bounce(returned_id="<someone-else@example.org>"),
-        mailgen.inquiry(sender="Eve <eve@example.net>", subject="Mail delivery failed",
-                        headers={"X-Failed-Recipients": "x@example.net"}),  # fmt: skip
+        mailgen.inquiry(
+            sender="Eve <eve@example.net>",
+            subject="Mail delivery failed",
+            headers={"X-Failed-Recipients": "x@example.net"},
+        ),
     ],
 )
 def test_a_bounce_naming_no_mail_of_ours_suppresses_nobody(raw: bytes, rules: InboundRules) -> None:
