@@ -107,7 +107,7 @@ class AcknowledgmentSettings:
     per_recipient_cap: int = 5
     cap_window_hours: float = 2.0
     per_domain_hourly_cap: int = 10  # acknowledgments to one domain per hour
-    mailbox_hourly_cap: int = 60  # acknowledgments from the whole mailbox per hour
+    mailbox_hourly_cap: int = 100  # acknowledgments from the whole mailbox per hour
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def test_the_domain_cap_holds_back_and_tells_the_agent_and_supervisors(
 
 
 def test_the_mailbox_cap(rules: InboundRules) -> None:
-    sixty = tuple(NOW - timedelta(seconds=s) for s in range(60))
+    sixty = tuple(NOW - timedelta(seconds=s) for s in range(100))
     d = decide(read(mailgen.inquiry(), rules), context(mailbox_times=sixty), rules)
     assert not any(isinstance(a, Acknowledge) for a in d.outbox)
     assert any(isinstance(a, CapNotice) and a.scope == "mailbox" for a in d.outbox)

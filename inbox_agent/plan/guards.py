@@ -45,7 +45,7 @@ class AckPolicy:
     cap: int = 5
     window: timedelta = timedelta(hours=2)
     domain_cap: int = 10  # acknowledgments to one domain per hour
-    mailbox_cap: int = 60  # acknowledgments from the whole mailbox per hour
+    mailbox_cap: int = 100  # acknowledgments from the whole mailbox per hour
 
 
 @dataclass(frozen=True)
