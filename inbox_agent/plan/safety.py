@@ -93,12 +93,15 @@ def bounced(
 def answers_our_mail(
     reading: Reading, context: Context, rules: SafetyRules
 ) -> tuple[str, str] | None:
-    """("auto" | "no_ack", why) for mail that answers our own automatic mail: within seconds (a
-    robot's), or from an address we never wrote to (a helpdesk answering from a new address)."""
+    """("auto" | "no_ack", why) for mail from an address we never wrote to that answers our own
+    automatic mail: within seconds, a robot's; later, never acknowledged (a helpdesk answering
+    from a new address). Someone we wrote to is answering us: not judged here."""
     msg, sender = reading.message, reading.sender
     ours = [m for m in (*msg.in_reply_to, *msg.references) if is_ours(m, rules.reading)]
     if not ours:
         return None
+    if context.mail_times.get(sender):
+        return None  # someone we wrote to: their own reply (threads to their record)
     sent = [
         e.at for m in ours if (r := context.by_message_id.get(m)) is not None
         for e in r.timeline if e.message_id == m and e.direction != Direction.IN
@@ -106,6 +109,4 @@ def answers_our_mail(
     if sent and timedelta(0) <= context.arrived - min(sent) <= rules.robot_answer:
         seconds = int((context.arrived - min(sent)).total_seconds())
         return "auto", f"answered our automatic mail within {seconds} s (a robot)"
-    if not context.mail_times.get(sender):
-        return "no_ack", "a reply to our automatic mail from an address we never wrote to"
-    return None
+    return "no_ack", "a reply to our automatic mail from an address we never wrote to"
