@@ -21,13 +21,17 @@ import click
 from inbox_agent import __version__
 from inbox_agent.config import Settings, config_path, load_settings
 from inbox_agent.exceptions import ConfigError, InboxAgentError, ParseError, UsageError
+from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.reading import ReadingRules, read_message
+from inbox_agent.mail.spam import spam_checked
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.sending.outbox import Delivery
+from inbox_agent.spamd import SpamCheck
 from inbox_agent.store import Store
 from inbox_agent.views import (
     due_row,
     due_table,
+    forgotten_text,
     prospects_csv,
     prospects_json,
     prospects_table,
@@ -35,6 +39,7 @@ from inbox_agent.views import (
     quarantine_table,
     reading_row,
     record_text,
+    spam_table,
     undeliverable_table,
 )
 
@@ -58,10 +63,19 @@ class Context:
         """Rules from the config; the shipped rules when no config is given or found."""
         from inbox_agent.rules import reading_rules
 
+        return reading_rules(self._replay_settings())
+
+    def _replay_settings(self) -> Settings:
         path = config_path(self.config)
         if self.config is None and not path.exists():
             path = starter_dir() / "rules.toml"
-        return reading_rules(load_settings(path))
+        return load_settings(path)
+
+    def spam_check(self) -> SpamCheck | None:
+        """``[classify] spamd`` of the config ``replay`` reads, when set."""
+        from inbox_agent.rules import spam_checker
+
+        return spam_checker(self._replay_settings())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,11 +191,15 @@ def _eml_files(paths: tuple[str, ...]) -> Iterator[Path]:
 @click.pass_obj
 def replay(obj: Context, as_json: bool, paths: tuple[str, ...]) -> None:
     """Dry run over .eml files or folders: no mailbox, no sending, no store change."""
-    rules = obj.rules()
+    rules, check = obj.rules(), obj.spam_check()
     for path in _eml_files(paths):
         row: dict[str, Any]
         try:
-            row = reading_row(str(path), read_message(path.read_bytes(), rules))
+            raw = path.read_bytes()
+            reading = read_message(raw, rules)
+            if check is not None and reading.kind == Kind.INQUIRY:
+                reading = spam_checked(reading, check(raw))
+            row = reading_row(str(path), reading)
         except ParseError as exc:
             row = quarantine_row(str(path), str(exc))
         except OSError as exc:
@@ -315,6 +333,32 @@ def store_restore(obj: Context, accept_loss: bool) -> None:
     from inbox_agent.store.repair import restore
 
     click.echo(restore(obj.settings().store.path, accept_loss=accept_loss))
+
+
+@cli.command()
+@click.pass_obj
+def spam(obj: Context) -> None:
+    """Mail taken for spam (never answered), for a person to look over: filters hit real leads."""
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        found = [m for m in store.messages() if m.kind == Kind.SPAM]
+    click.echo(spam_table(found) if found else "No spam.")
+
+
+@cli.command()
+@click.argument("email")
+@click.pass_obj
+def forget(obj: Context, email: str) -> None:
+    """Erase a person from the store (a suppression stays, as a hash); lists their mail left
+    in the mailbox, which inbox-agent never deletes."""
+    from inbox_agent.store.forget import forget as erase
+
+    if "@" not in email:
+        raise UsageError(f"{email!r} is not an e-mail address")
+    settings = obj.settings()
+    with Store.open(settings.store.path) as store:
+        done = erase(store, email)
+    click.echo(forgotten_text(done))
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inbox_agent.exceptions import ConfigError, Problem
+from inbox_agent.mail.classify import GTUBE
 from inbox_agent.mail.sources import (
     InterestRule,
     SourceRule,
@@ -104,6 +105,9 @@ class ClassifySettings:
         ("X-Spam-Flag", r"(?i)^\s*yes"),
         ("X-Spam-Status", r"(?i)^\s*yes"),
     )
+    spam_body: tuple[str, ...] = (GTUBE,)  # regexes: a body that matches is spam
+    spamd: str = ""  # "host:port" of a SpamAssassin spamd to ask about a person's mail
+    spamd_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class AcknowledgmentSettings:
     max_age_hours: float = 72.0
     per_recipient_cap: int = 5
     cap_window_hours: float = 2.0
+    per_domain_hourly_cap: int = 10  # acknowledgments to one domain per hour
+    mailbox_hourly_cap: int = 100  # acknowledgments from the whole mailbox per hour
 
 
 @dataclass(frozen=True)
@@ -190,8 +196,9 @@ class Settings:
 
     @property
     def supervisors(self) -> tuple[str, ...]:
-        """Who hears of what needs a person when no agent does: the owners, then the digest's."""
-        return tuple(dict.fromkeys((*self.commands.owners, *self.digest.to)))
+        """Who hears of what needs a person when no agent does (undeliverable mail, overdue
+        information, a cap that trips): the owners, then the digest's readers."""
+        return tuple(dict.fromkeys((*self.commands.owners, *(a.lower() for a in self.digest.to))))
 
     @property
     def message_id_domain(self) -> str:
@@ -328,6 +335,8 @@ def parse_settings(raw: Mapping[str, Any], file: Path) -> Settings:
         classify_values["spam_headers"] = tuple(
             (str(k), str(v)) for k, v in classify_values["spam_headers"].items()
         )
+    if "spam_body" in classify_values:
+        classify_values["spam_body"] = tuple(str(v) for v in classify_values["spam_body"])
     return Settings(
         file=file,
         business=BusinessSettings(**sections.get("business", {})),

@@ -13,6 +13,7 @@ that calls the library, so the rest of the program never catches a foreign excep
     │   ├── MailboxAuthError        login refused: permanent until the config changes
     │   └── MailboxConnectionError  network, timeout, BYE: temporary, reconnect
     ├── ParseError              one message cannot be read (it goes to quarantine)
+    ├── SpamdError              spamd could not be asked (the mail goes on without its verdict)
     ├── TemplateError           a mail template is missing or broken
     ├── LetterError             one letter cannot be built (its address, its encoding)
     └── SendError               the SMTP side failed
@@ -90,6 +91,10 @@ class MailboxConnectionError(MailboxError):
 
 class ParseError(InboxAgentError):
     """A message could not be parsed."""
+
+
+class SpamdError(InboxAgentError):
+    """SpamAssassin's spamd could not be reached or answered something we cannot read."""
 
 
 class TemplateError(InboxAgentError):

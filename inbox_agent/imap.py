@@ -5,6 +5,10 @@ fetched with ``BODY.PEEK[]``, so the ``\\Seen`` flags people rely on never chang
 deleted or expunged. Certificates are verified by default. Every imaplib, socket and TLS error
 is translated here into ``MailboxConnectionError`` (temporary: reconnect) or ``MailboxAuthError``.
 Only this module imports ``imapclient``.
+
+No bodies in the log at any verbosity: imapclient sends imaplib's protocol trace (every line the
+server sends, whole messages included) and its own command echo (literals included) to its
+``imapclient`` loggers at DEBUG, so those loggers are held at INFO here, whatever ``-vv`` sets.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from inbox_agent.tls import tls_context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# imaplib's trace carries whole messages (FETCH BODY[] and APPEND literals): never logged.
+logging.getLogger("imapclient").setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)

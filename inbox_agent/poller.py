@@ -22,9 +22,11 @@ from types import MappingProxyType
 from inbox_agent.imap import Fetched, MailboxSession
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.reading import Reading
-from inbox_agent.plan.context import Context, wanted
+from inbox_agent.plan.context import Context, content_key, wanted
+from inbox_agent.plan.guards import HOUR
 from inbox_agent.plan.inbound import LAST_ASSIGNED, Decision, InboundRules, decide
 from inbox_agent.records.prospect import Checkpoint, LoggedMessage, Prospect, QuarantineEntry
+from inbox_agent.spamd import SpamCheck
 from inbox_agent.store import Store
 from inbox_agent.workers import Failure, ReaderPool
 
@@ -69,6 +71,7 @@ def poll_folder(
     reader: ReaderPool,
     batch_size: int = 100,
     on_batch: Callable[[int], None] | None = None,
+    spam_check: SpamCheck | None = None,
 ) -> PollReport:
     """Process everything new in ``folder``; return what happened."""
     report = PollReport(folder=folder.name)
@@ -87,7 +90,7 @@ def poll_folder(
     # A pipeline: the next batch is fetched and handed to the reader before this one is
     # committed, so reading (on other cores) overlaps with fetching and writing. Batches are
     # still committed strictly in order, each with its checkpoint.
-    ctx = _Pass(store, rules, folder, state.uidvalidity, now, report)
+    ctx = _Pass(store, rules, folder, state.uidvalidity, now, report, spam_check)
     pending: Pending | None = None
     for batch in _batches(uids, max(1, batch_size)):
         try:
@@ -126,6 +129,7 @@ class _Pass:
     uidvalidity: int
     now: Callable[[], datetime]
     report: PollReport
+    spam_check: SpamCheck | None = None  # [classify] spamd, asked about a person's mail
 
     def commit(self, pending: Pending) -> None:
         """One batch, what its messages did and its checkpoint, in one transaction."""
@@ -149,10 +153,18 @@ class _Pass:
             return MappingProxyType({k: p for k, p in pairs if p is not None})
 
         by_id = {i: p for i in keys.record_ids if (p := store.prospect(i)) is not None}
+        seen = store.has_message(reading.message.dedupe_key)
+        same = store.has_content(content_key(reading.message))
+        ask = self.spam_check and reading.kind == Kind.INQUIRY and not self.folder.sent
+        spam = self.spam_check(item.raw) if ask and not seen and self.spam_check else None
         return Context(
             folder=self.folder.name, uid=item.uid, arrived=item.arrived or now, now=now,
             in_sent_folder=self.folder.sent,
-            seen=store.has_message(reading.message.dedupe_key),
+            seen=seen, same_content=same, spam=spam,
+            domain_times=MappingProxyType(
+                {d: tuple(store.acknowledgments_to(d, now - HOUR)) for d in keys.domains}
+            ),
+            mailbox_times=tuple(store.acknowledgments_since(now - HOUR)),
             by_message_id=found((m, store.prospect_for_message_id(m)) for m in keys.message_ids),
             by_id=MappingProxyType(by_id),
             open_by_email=found((a, store.open_prospect_for(a)) for a in keys.addresses),

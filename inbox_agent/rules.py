@@ -1,5 +1,6 @@
 """The settings turned into the rules each pure layer needs: reading a message, deciding what
-it does, planning follow-ups, rendering letters. One function per layer; nothing here does I/O.
+it does, planning follow-ups, rendering letters, and the spam filter to ask. One function each;
+nothing here does I/O (the spam checker connects when it is asked).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.records.trust import TrustPolicy
 from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
 from inbox_agent.sending.render import Business, Renderer
+from inbox_agent.spamd import SpamCheck, SpamdClient, spam_check
 
 
 def reading_rules(settings: Settings) -> ReadingRules:
@@ -25,6 +27,8 @@ def reading_rules(settings: Settings) -> ReadingRules:
         own_message_id_prefix=MESSAGE_ID_PREFIX,
         loop_header=settings.classify.loop_header,
         spam_headers=settings.classify.spam_headers,
+        spam_body=settings.classify.spam_body,
+        authserv_ids=frozenset(settings.commands.authserv_ids),
     )
     c = settings.classify
     return ReadingRules(
@@ -45,8 +49,17 @@ def inbound_rules(settings: Settings) -> InboundRules:
             max_age=timedelta(hours=ack.max_age_hours),
             cap=int(ack.per_recipient_cap),
             window=timedelta(hours=ack.cap_window_hours),
+            domain_cap=int(ack.per_domain_hourly_cap),
+            mailbox_cap=int(ack.mailbox_hourly_cap),
         ),
+        supervisors=settings.supervisors,
     )
+
+
+def spam_checker(settings: Settings) -> SpamCheck | None:
+    """Ask ``[classify] spamd`` about a person's mail, when it is set."""
+    c = settings.classify
+    return spam_check(SpamdClient.at(c.spamd, timeout=c.spamd_timeout_s)) if c.spamd else None
 
 
 def followup_rules(settings: Settings) -> FollowUpRules:

@@ -21,7 +21,7 @@ from inbox_agent.imap import ImapMailbox, MailboxSession
 from inbox_agent.plan.followups import plan, upcoming
 from inbox_agent.poller import Folder, PollReport, poll_folder
 from inbox_agent.records.prospect import Prospect
-from inbox_agent.rules import followup_rules, inbound_rules, renderer
+from inbox_agent.rules import followup_rules, inbound_rules, renderer, spam_checker
 from inbox_agent.smtp import Courier, SmtpCourier
 from inbox_agent.store import Store
 from inbox_agent.workers import ReaderPool
@@ -64,6 +64,7 @@ class Runner:
         self.followups = followup_rules(settings)
         self.reader = ReaderPool(self.rules.reading)
         self.renderer = renderer(settings)
+        self.spam_check = spam_checker(settings)
         store.follow(self._next_look)
 
     def _next_look(self, record: Prospect) -> datetime | None:
@@ -110,7 +111,7 @@ class Runner:
         return poll_folder(
             mailbox, self.store, self.rules, folder or Folder(self.settings.mailbox.inbox),
             now=self.now, reader=self.reader, batch_size=int(self.settings.mailbox.batch_size),
-            on_batch=on_batch,
+            on_batch=on_batch, spam_check=self.spam_check,
         )  # fmt: skip
 
     def poll_sent(self, mailbox: MailboxSession) -> PollReport | None:

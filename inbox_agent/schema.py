@@ -181,6 +181,30 @@ def _names(value: Any) -> str | None:
     return None if ok else 'must be a table of name = "Label", e.g. { email = "Direct email" }'
 
 
+def _regexes(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        return "must be a list of regular expressions"
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"{pattern!r}: bad regex: {exc}"
+    return None
+
+
+def _host_port(value: Any) -> str | None:
+    if isinstance(value, str) and (value == "" or re.fullmatch(r"[\w.-]+:\d{1,5}", value)):
+        port = int(value.rpartition(":")[2]) if value else 1
+        if 0 < port < 65536:
+            return None
+    return f'must be "host:port" (e.g. "127.0.0.1:783"), not {value!r}'
+
+
+def _whole(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return None if ok else f"must be a whole number above 0, not {value!r}"
+
+
 def _spam_headers(value: Any) -> str | None:
     if not isinstance(value, dict):
         return 'must be a table of header = "regex"'
@@ -218,12 +242,14 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "store": {"path": _STR, "keep_bodies": _BOOL},
     "classify": {
         "default_source": _STR, "default_interest": _STR, "default_region": _STR,
-        "loop_header": _STR, "spam_headers": _spam_headers,
+        "loop_header": _STR, "spam_headers": _spam_headers, "spam_body": _regexes,
+        "spamd": _host_port, "spamd_timeout_s": _positive,
     },
     "digest": {"to": _emails, "at": _clock},
     "acknowledgment": {
         "display_name": _STR, "templates": _STR, "next_step": _STR, "max_age_hours": _positive,
         "per_recipient_cap": _positive, "cap_window_hours": _positive,
+        "per_domain_hourly_cap": _whole, "mailbox_hourly_cap": _whole,
     },
     "sla": {"acknowledge_hours": _positive, "respond_hours": _positive},
     "daemon": {"poll_interval_s": _positive, "safety_poll_s": _positive, "idle_renew_s": _positive},

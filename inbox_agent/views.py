@@ -11,11 +11,11 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from inbox_agent.mail.reading import Reading
 from inbox_agent.plan.followups import Upcoming
-from inbox_agent.records.prospect import Prospect, QuarantineEntry
+from inbox_agent.records.prospect import LoggedMessage, Prospect, QuarantineEntry
 from inbox_agent.sending.outbox import OutboxEntry
 
 PROSPECT_COLUMNS = (
@@ -219,4 +219,47 @@ def record_text(p: Prospect, history: Sequence[Prospect] = ()) -> str:
     arrows = {"in": "<-", "out": "->", "internal": "  "}
     for e in p.timeline:
         lines.append(f"  {_when(e.at)}  {arrows.get(e.direction, '  ')} {e.kind:<15} {e.summary}")
+    return "\n".join(lines)
+
+
+def spam_table(entries: Sequence[LoggedMessage]) -> str:
+    """``inbox-agent spam``: what was taken for spam, newest last, with the reason."""
+    rows = [
+        (e.at.strftime("%Y-%m-%d %H:%M"), e.folder, str(e.uid), e.sender or "-",
+         e.subject[:50] or "-", e.reason[:70])
+        for e in entries
+    ]  # fmt: skip
+    return table(rows, ("when", "folder", "uid", "from", "subject", "why"))
+
+
+class Erased(Protocol):
+    """What ``store.forget`` reports (``store.forget.Forgotten``)."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def records(self) -> int: ...
+    @property
+    def outbox(self) -> int: ...
+    @property
+    def messages(self) -> int: ...
+    @property
+    def suppression_kept(self) -> bool: ...
+    @property
+    def in_mailbox(self) -> tuple[tuple[str, int], ...]: ...
+
+
+def forgotten_text(done: Erased) -> str:
+    """``inbox-agent forget``: what was erased, and what remains in the mailbox itself."""
+    lines = [
+        f"Forgot {done.email}: {done.records} record(s), {done.outbox} outbox entr(ies), "
+        f"{done.messages} processed-log entr(ies) erased."
+    ]
+    if done.suppression_kept:
+        lines.append("Their do-not-mail entry is kept, as a hash of the address only.")
+    if done.in_mailbox:
+        lines.append("Still in the mailbox (inbox-agent never deletes mail; remove it there):")
+        lines += [f"  {folder} uid {uid}" for folder, uid in done.in_mailbox]
+    else:
+        lines.append("No mail of theirs is known in the mailbox.")
     return "\n".join(lines)

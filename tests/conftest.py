@@ -20,6 +20,7 @@ from inbox_agent.config import Settings, load_settings
 from inbox_agent.store import Store
 from tests.harness import Dovecot, MailboxUser, SmtpReceiver, require_dovecot
 from tests.harness.dovecot import in_ci
+from tests.harness.spamd import Spamd, require_spamd
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data" / "corpus"
@@ -113,3 +114,10 @@ def corpus() -> Path:
             pytest.fail(f"CI is set, so this is an error, not a skip: {message}", pytrace=False)
         pytest.skip(message)
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def spamd() -> Iterator[Spamd]:
+    """One real SpamAssassin spamd on loopback for the whole run (skipped locally without it)."""
+    with Spamd(require_spamd()) as server:
+        yield server

@@ -35,32 +35,44 @@ def inquiry(
     return msg.as_bytes()
 
 
-def form_notification(visitor: str = "sam@example.net", name: str = "Sam Smith") -> bytes:
+def form_notification(
+    visitor: str = "sam@example.net", name: str = "Sam Smith", site: str = "example.com"
+) -> bytes:
+    """A WordPress (Contact Form 7) notification from the business's own site, ``site``: the
+    shipped rules.toml's ``[business] website`` and mailbox domain, so its sender is known."""
     body = (
         f"From: {name} <{visitor}>\nSubject: Pricing\n\nMessage Body:\n"
         "Could you send me a quote for 40 units?\n\n--\n"
-        "This e-mail was sent from a contact form on Acme Widgets (https://acme.example)\n"
+        f"This e-mail was sent from a contact form on Acme Widgets (https://{site})\n"
     )
     return inquiry(
-        sender="WordPress <wordpress@acme.example>",
+        sender=f"WordPress <wordpress@{site}>",
         subject="[Acme Widgets] Pricing",
         body=f"Your Name: {name}\nYour Email: {visitor}\nPhone: 082 555 0199\n\n{body}",
         headers={"Reply-To": f"{name} <{visitor}>", "Auto-Submitted": "auto-generated"},
     )
 
 
-def bounce() -> bytes:
-    return (
-        b"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n"
-        b"To: sales@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-        b"Message-ID: <bounce-1@mx.example.org>\r\nAuto-Submitted: auto-replied\r\n"
-        b"MIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
-        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
-        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
-        b"Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; x@example.net\r\n"
-        b"Action: failed\r\nStatus: 5.1.1\r\n--b--\r\n"
+def bounce(failed: str = "x@example.net", returned_id: str | None = None) -> bytes:
+    """A DSN reporting ``failed``; with ``returned_id``, it returns the headers of that message
+    (a text/rfc822-headers part, as Postfix and Exchange send)."""
+    returned = (
+        f"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: sales@example.com\r\n"
+        f"To: {failed}\r\nMessage-ID: {returned_id}\r\nSubject: Re: your inquiry\r\n\r\n"
+        if returned_id
+        else ""
     )
+    return (
+        "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n"
+        "To: sales@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <bounce-1@mx.example.org>\r\nAuto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; {failed}\r\n"
+        f"Action: failed\r\nStatus: 5.1.1\r\n{returned}--b--\r\n"
+    ).encode()
 
 
 def out_of_office() -> bytes:

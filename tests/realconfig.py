@@ -24,8 +24,11 @@ def write_config(
     batch_size: int = 100,
     templates: Path = ROOT / "templates",
     extra: str = "",
+    acknowledgment: str = "",
+    store: str = "",
 ) -> Path:
-    """Write ``folder/rules.toml`` for this Dovecot user and SMTP receiver."""
+    """Write ``folder/rules.toml`` for this Dovecot user and SMTP receiver. ``extra`` is more
+    sections; ``acknowledgment`` and ``store`` are more lines for those sections."""
     smtp_host, smtp_port = (smtp.host, smtp.port) if smtp else ("127.0.0.1", 1)
     text = f"""
 [business]
@@ -50,9 +53,11 @@ timeout_s = 5
 
 [store]
 path = "data/prospects.json"
+{store}
 
 [acknowledgment]
 templates = "{templates}"
+{acknowledgment}
 
 [classify]
 default_region = "ZA"

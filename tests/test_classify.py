@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from email.header import Header
+from pathlib import Path
 
 import pytest
 
@@ -59,11 +60,12 @@ WORDPRESS = dict(
 
 def test_the_order_is_data() -> None:
     assert [k for k, _ in DETECTORS] == [
-        "own", "bounce", "spam", "inquiry", "own", "auto_reply", "auto_reply", "list",
+        "own", "bounce", "spam", "spam", "auto_reply", "list", "inquiry", "own", "auto_reply",
+        "auto_reply", "auto_reply", "list",
     ]  # fmt: skip
     assert [d.__name__ if d else None for _, d in DETECTORS] == [
-        "own", "bounce", "spam", None, "own_address", "auto_reply", "no_reply_sender",
-        "mailing_list",
+        "own", "bounce", "spam", "forged_sender", "rfc3834_robot", "list_mail", None,
+        "own_address", "auto_reply", "helpdesk_auto_answer", "no_reply_sender", "mailing_list",
     ]  # fmt: skip
 
 
@@ -101,14 +103,40 @@ def test_wordpress_notification_not_known_as_a_source_is_an_auto_reply() -> None
 @pytest.mark.parametrize(
     "headers",
     [
-        [("List-Unsubscribe", "<mailto:u@forms.example>"), ("Precedence", "bulk")],
+        [("List-Unsubscribe", "<mailto:u@forms.example>")],  # Formspree's lead mail has it
+        [("List-Unsubscribe", "<https://f.example/u>"), ("List-Unsubscribe-Post", "One-Click")],
         [("X-Auto-Response-Suppress", "All")],
+        [("Auto-Submitted", "auto-generated")],  # what form plugins send
     ],
 )
-def test_robot_source_wins_over_auto_reply_and_list(headers: list[tuple[str, str]]) -> None:
+def test_robot_source_wins_over_weak_automatic_signals(headers: list[tuple[str, str]]) -> None:
     msg = mail(*headers, sender="Wix Forms <no-reply@wixforms.example>")
     assert kind(msg) in ("auto_reply", "list")
     assert kind(msg, robot_source=True) == "inquiry"
+
+
+@pytest.mark.parametrize(
+    ("headers", "subject", "expected"),
+    [
+        ([("Auto-Submitted", "auto-replied")], "Re: your inquiry", "auto_reply"),
+        ([("Auto-Submitted", "auto-notified")], "Re: your inquiry", "auto_reply"),
+        ([("X-Autoreply", "yes")], "Re: your inquiry", "auto_reply"),
+        ([("Precedence", "auto_reply")], "Re: your inquiry", "auto_reply"),
+        ([], "Out of Office: Re: your inquiry", "auto_reply"),
+        ([("List-Id", "<news.example.org>")], "Weekly news", "list"),
+        ([("List-Post", "<mailto:l@example.org>")], "Weekly news", "list"),
+        ([("Precedence", "bulk")], "Weekly news", "list"),
+        ([("Precedence", "junk")], "Weekly news", "list"),
+        ([("X-Mailman-Version", "2.1")], "Weekly news", "list"),
+    ],
+)
+def test_robots_first_whatever_the_body_holds(
+    headers: list[tuple[str, str]], subject: str, expected: str
+) -> None:
+    """An out-of-office or a list mail with a Name:/Email: block is never a form notification."""
+    body = "Name: Victim Person\nEmail: victim@example.net\nMessage: click http://evil.example\n"
+    msg = mail(*headers, subject=subject, body=body)
+    assert kind(msg, robot_source=True) == expected
 
 
 def test_bounce_from_a_robot_source_is_a_bounce() -> None:
@@ -475,3 +503,80 @@ def test_list_headers(header: tuple[str, str], reason: str) -> None:
 
 def test_x_loop_from_a_person_filter_is_not_a_list() -> None:
     assert kind(mail(("X-Loop", "jane@example.org"))) == "inquiry"
+
+
+BY_TEXT = Path(__file__).parent / "data" / "bounces-by-text"
+
+
+@pytest.mark.parametrize(
+    "name", ["simple_20.txt", "simple_22.txt", "simple_35.txt", "simple_36.txt"]
+)
+def test_bounces_said_in_subject_and_text(name: str) -> None:
+    msg = parse_message((BY_TEXT / name).read_bytes())
+    assert kind(msg) == "bounce"
+    assert kind(msg, robot_source=True) == "bounce"
+
+
+def test_a_person_whose_delivery_failed_is_not_a_bounce() -> None:
+    msg = mail(subject="Delivery failed", body="My parcel never came. Can you send it again?")
+    assert kind(msg) == "inquiry"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("[#48213] Re: Your inquiry", "Thanks for your mail."),
+        ("Re: Your inquiry [Ticket #48213]", "Thanks for your mail."),
+        ("Re: Your inquiry (Case #00123456)", "Thanks."),
+        ("Re: Your inquiry", "Hello,\n\nWe have received your request and a ticket was opened."),
+        ("Re: Your inquiry", "Your support request has been received.\nTicket ID: 993"),
+        ("Re: Su consulta", "Hola,\nhemos recibido su solicitud. Le responderemos pronto."),
+        ("Re: Votre demande", "Bonjour,\nnous avons bien reçu votre demande."),
+    ],
+)
+def test_helpdesk_auto_answers_without_rfc_3834_headers(subject: str, body: str) -> None:
+    verdict = classify(mail(subject=subject, body=body), POLICY)
+    assert verdict.kind == "auto_reply" and verdict.detector == "helpdesk_auto_answer"
+
+
+def test_a_prospect_quoting_our_acknowledgment_is_no_auto_answer() -> None:
+    body = (
+        "Yes please, call me after 3.\n\nOn Fri, 20 Nov 2026 Acme wrote:\n"
+        "> Thank you for contacting Acme. We have received your message.\n"
+    )
+    assert kind(mail(subject="Re: Question about your widgets", body=body)) == "inquiry"
+
+
+def test_gtube_is_spam_even_from_a_robot_source() -> None:
+    msg = mail(body=f"Hello\n{GTUBE_TEXT}\n")
+    assert classify(msg, POLICY).reason == "GTUBE test string"
+    assert kind(msg, robot_source=True) == "spam"
+
+
+GTUBE_TEXT = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+OURS = dataclasses.replace(POLICY, authserv_ids=frozenset({"mx.acme.example"}))
+
+
+@pytest.mark.parametrize(
+    ("results", "forged"),
+    [
+        ("dkim=fail header.d=example.org; dmarc=fail header.from=example.org", True),
+        ("spf=fail smtp.mailfrom=jane@example.org; dkim=none", True),
+        ("spf=fail smtp.mailfrom=jane@example.org; dkim=pass header.d=example.org", False),
+        ("dkim=pass header.d=example.org; dmarc=pass header.from=example.org", False),
+        ("spf=softfail smtp.mailfrom=jane@example.org", False),
+    ],
+)
+def test_our_servers_dmarc_or_spf_fail_is_spam(results: str, forged: bool) -> None:
+    msg = mail(("Authentication-Results", f"mx.acme.example; {results}"))
+    assert (kind(msg, OURS, robot_source=True) == "spam") is forged
+    assert kind(msg) == "inquiry"  # no authserv-id configured: nothing to believe
+
+
+def test_a_forged_fail_below_the_top_changes_nothing() -> None:
+    msg = mail(
+        ("Authentication-Results", "mx.acme.example; dkim=pass header.d=example.org"),
+        ("Received", "from x by mx.acme.example"),
+        ("Authentication-Results", "mx.acme.example; dmarc=fail header.from=example.org"),
+    )
+    assert kind(msg, OURS) == "inquiry"

@@ -472,3 +472,40 @@ def test_lang_sets_the_language_of_our_automatic_mail() -> None:
     assert command.args == ("es",)
     [error] = parse_commands("#lang spanish").errors
     assert "two-letter language code" in error
+
+
+def test_a_forged_pass_below_a_genuine_fail_is_ignored() -> None:
+    """A server that does not strip headers claiming its id: the topmost one counts."""
+    forged = (
+        "Authentication-Results: mx.google.com; dkim=fail header.i=@example.com;\n"
+        " dmarc=fail header.from=example.com\n"
+        "Authentication-Results: mx.google.com; dkim=pass header.i=@example.com;\n"
+        " dmarc=pass header.from=example.com\n"
+    )
+    trusted, reason = trusted_sender(mail(forged), STAFF, GMAIL)
+    assert not trusted and "dkim=fail" in reason
+
+
+def test_a_forged_header_below_the_hop_our_server_recorded_is_ignored() -> None:
+    forged = (
+        "Received: from mail.evil.example by mx.google.com; Sun, 22 Nov 2026 09:00:01 +0000\n"
+        "Authentication-Results: mx.google.com; spf=none smtp.mailfrom=evil.example\n"
+        "Received: from localhost by mail.evil.example; Sun, 22 Nov 2026 09:00:00 +0000\n"
+        "Authentication-Results: mx.google.com; dkim=pass header.i=@example.com;\n"
+        " dmarc=pass header.from=example.com\n"
+    )
+    trusted, reason = trusted_sender(mail(forged), STAFF, GMAIL)
+    assert not trusted
+    assert "1 lower header(s) claiming mx.google.com ignored" in reason
+
+
+def test_our_server_writing_one_header_per_method_still_counts() -> None:
+    """OpenDKIM and OpenDMARC each add a header: for each method the topmost result counts."""
+    split = (
+        "Authentication-Results: mail.example.com; dmarc=pass header.from=example.com\n"
+        "Authentication-Results: mail.example.com; dkim=pass header.d=example.com\n"
+        "Authentication-Results: mail.example.com; dmarc=fail header.from=example.com\n"
+    )
+    policy = TrustPolicy(authserv_ids=frozenset({"mail.example.com"}))
+    trusted, reason = trusted_sender(mail(split), STAFF, policy)
+    assert trusted and "dmarc=pass" in reason

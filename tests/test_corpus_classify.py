@@ -29,8 +29,9 @@ EXPECTED_FILES = {"a-bounces": 89, "b-auto-replies": 7, "d-malformed": 30, "f-ma
 # we do not score content ourselves. Only 003 went through a SpamAssassin that tagged it
 # (X-Spam-Flag: YES, X-Spam-Status: Yes). The rest are raw spam as it arrived at a mailbox
 # without a filter, so nothing in their headers says spam: from a person-looking sender, with no
-# automatic-mail signal, they are (unwanted) inquiries. gtube.eml carries the GTUBE test string in
-# its body only, which a spam filter would tag but which we must not act on by ourselves.
+# automatic-mail signal, they are (unwanted) inquiries here; SpamAssassin (``[classify] spamd``,
+# tests/test_spamd.py) catches them. gtube.eml carries the GTUBE test string in its body only:
+# the shipped rules' ``spam_body`` catches it without a spam filter.
 # 004/007 ("Your Vacation Winning !") also guard against matching "vacation" loosely as an
 # out-of-office subject.
 SPAM_EXPECTED = {
@@ -46,7 +47,7 @@ SPAM_EXPECTED = {
     "010": "inquiry",  # no verdict header
     "011": "inquiry",  # no verdict header; X-Precedence-Ref is not Precedence
     "012": "inquiry",  # no verdict header
-    "gtube.eml": "inquiry",  # GTUBE string in the body only, no server verdict
+    "gtube.eml": "spam",  # GTUBE string in the body: ClassifyPolicy.spam_body
 }
 
 

@@ -119,7 +119,12 @@ def test_hard_bounce_stops_automatic_mail(settings: Settings, store: Store) -> N
     box.add(mailgen.inquiry(sender="gone@example.net"))
     agent = make(settings, store, courier, clock)
     agent.cycle(box)
-    box.add(mailgen.bounce().replace(b"x@example.net", b"gone@example.net"))
+    box.add(mailgen.bounce("gone@example.net"))  # names no mail of ours: suppresses nothing
+    agent.cycle(box)
+    assert not store.is_suppressed("gone@example.net")
+    [(_, _, ack)] = acks(courier)
+    ours = str(email.message_from_bytes(ack, policy=policy.default)["Message-ID"])
+    box.add(mailgen.bounce("gone@example.net", returned_id=ours))
     agent.cycle(box)
     assert store.is_suppressed("gone@example.net")
     [p] = store.prospects()

@@ -16,6 +16,7 @@ import pytest
 from inbox_agent.config import Settings
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.reading import Reading, read_message
+from inbox_agent.mail.spam import SpamScore
 from inbox_agent.plan.context import Context, wanted
 from inbox_agent.plan.inbound import LAST_ASSIGNED, Decision, InboundRules, decide
 from inbox_agent.records.prospect import Direction, Event, Prospect, Status
@@ -62,6 +63,10 @@ class Fields(TypedDict, total=False):
     suppressed: frozenset[str]
     last_assigned: str | None
     next_id: int
+    same_content: bool
+    domain_times: Mapping[str, tuple[datetime, ...]]
+    mailbox_times: tuple[datetime, ...]
+    spam: SpamScore | None
 
 
 def context(**kw: Unpack[Fields]) -> Context:
@@ -151,12 +156,35 @@ def test_an_out_of_office_from_the_prospect_is_kept_and_counts_for_nothing(
     assert record.timeline[-1].kind == Kind.AUTO_REPLY and record.last_inbound_at is None
 
 
+OUR_ACK = "<ia.1.ack.0123456789abcdef@example.com>"
+
+
 def test_a_bounce_suppresses_only_an_address_we_mailed(rules: InboundRules) -> None:
-    reading = read(mailgen.bounce(), rules)  # reports x@example.net as failed
+    reading = read(mailgen.bounce(returned_id=OUR_ACK), rules)  # x@example.net failed
     assert decide(reading, context(), rules).suppress == ()
     d = decide(reading, context(mail_times={"x@example.net": (NOW,)}), rules)
     [s] = d.suppress
     assert s.email == "x@example.net" and s.reason.startswith("bounce ")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        mailgen.bounce(),  # a DSN that returns no mail of ours
+        mailgen.bounce(returned_id="<someone-else@example.org>"),
+        mailgen.inquiry(
+            sender="Eve <eve@example.net>",
+            subject="Mail delivery failed",
+            headers={"X-Failed-Recipients": "x@example.net"},
+        ),
+    ],
+)
+def test_a_bounce_naming_no_mail_of_ours_suppresses_nobody(raw: bytes, rules: InboundRules) -> None:
+    """A stranger's X-Failed-Recipients must not put a prospect on the do-not-mail list."""
+    reading = read(raw, rules)
+    assert reading.kind == Kind.BOUNCE
+    d = decide(reading, context(mail_times={"x@example.net": (NOW,)}), rules)
+    assert d.suppress == () and any("names no mail of ours" in line for line in d.log)
 
 
 @pytest.mark.parametrize(
@@ -209,7 +237,7 @@ def test_a_prospects_reply_with_hash_status_done_is_in_the_timeline_and_told(
 
 
 def test_an_agents_answer_to_the_prospect_is_information_sent(rules: InboundRules) -> None:
-    raw = staff_mail("Hi Jane, the W-100 costs 120 EUR.", to=JANE, auth=None)
+    raw = staff_mail("Hi Jane, the W-100 costs 120 EUR.", to=JANE)  # verified like a command
     raw = raw.replace(b"To: jane@example.org", b"To: jane@example.org\nCc: sales@example.com")
     d = decide(read(raw, rules), context(by_message_id={"inq-1@example.org": jane()}), rules)
     [record] = d.records

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -46,8 +47,11 @@ class World:
     def sales(self) -> str:
         return self.settings.mailbox.address
 
-    def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
-        self.dovecot.append(self.user.user, folder, raw)
+    def deliver(self, raw: bytes, folder: str = "INBOX", *, later: float = 0) -> None:
+        """APPEND and run a cycle; ``later``: the server received it that many seconds from now
+        (its INTERNALDATE), e.g. a person answering minutes after our acknowledgment."""
+        when = datetime.now(UTC) + timedelta(seconds=later) if later else None
+        self.dovecot.append(self.user.user, folder, raw, msg_time=when)
         self.agent.cycle()
 
     def inquiry(self) -> tuple[Prospect, EmailMessage]:
@@ -170,7 +174,13 @@ def test_apple_mail_reply_after_provider_rewrote_our_message_id(world: World) ->
     assert len(world.store.prospects()) == 1 and last_message(updated).kind == "prospect_reply"
 
 
-def test_agent_answers_from_own_address_with_sales_in_cc(world: World) -> None:
+# What mx.example.com, our receiving server, writes on an agent's mail it verified: an agent's
+# answer is believed only with it (or from the Sent folder), like a command.
+VERIFIED = {"Authentication-Results": "mx.example.com; dkim=pass header.d=example.com"}
+
+
+def test_agent_answers_from_own_address_with_sales_in_cc(steered: World) -> None:
+    world = steered
     world.inquiry()
     inquiry = email.message_from_bytes(
         mailgen.inquiry(to=world.sales, message_id="<inq-1@mail.example.org>"),
@@ -178,7 +188,9 @@ def test_agent_answers_from_own_address_with_sales_in_cc(world: World) -> None:
     )
     assert isinstance(inquiry, EmailMessage)
     answer = "Hi Jane, yes we ship to Cape Town: price list attached."
-    agent_raw = reply(inquiry, sender=f"Alice <{ALICE}>", to=JANE, cc=world.sales, body=answer)
+    agent_raw = reply(
+        inquiry, sender=f"Alice <{ALICE}>", to=JANE, cc=world.sales, body=answer, headers=VERIFIED
+    )
     world.deliver(agent_raw)
     updated = world.record()
     assert len(world.store.prospects()) == 1
@@ -214,8 +226,15 @@ def test_agent_sending_as_the_shared_address_is_read_from_sent(world: World) -> 
 
 def test_new_person_on_an_old_subject_is_a_new_record(world: World) -> None:
     _, ack = world.inquiry()
-    world.deliver(reply(ack, sender="Bob Colleague <bob@example.org>", to=world.sales,
-                        body="I work with Jane; we also need red widgets."))  # fmt: skip
+    world.deliver(
+        reply(
+            ack,
+            sender="Bob Colleague <bob@example.org>",
+            to=world.sales,
+            body="I work with Jane; we also need red widgets.",
+        ),
+        later=300,
+    )  # a person, minutes later (an answer within seconds is a robot's)
     emails = sorted(p.email for p in world.store.prospects())
     assert emails == ["bob@example.org", JANE]
     assert last_message(world.record()).kind != "prospect_reply"
@@ -286,7 +305,8 @@ def test_agent_works_a_prospect_from_start_to_done_by_mail_only(steered: World) 
     )
     assert isinstance(inquiry, EmailMessage)
     answer = reply(inquiry, sender=f"Alice <{ALICE}>", to=JANE, cc=world.sales,
-                   body="Hi Jane, the blue widget is R120; we deliver to Cape Town.")  # fmt: skip
+                   body="Hi Jane, the blue widget is R120; we deliver to Cape Town.",
+                   headers=VERIFIED)  # fmt: skip
     world.deliver(answer)
     assert world.record().status == "email"
     # 2. Jane answers: she is now a prospect, and Alice is told
@@ -323,14 +343,18 @@ def test_spoofed_agent_command_is_refused(steered: World) -> None:
 
 def test_strangers_hash_lines_change_nothing_and_her_mail_is_a_lead(steered: World) -> None:
     """A stranger's '#status done' is text: Jane's record does not move, and Eve, who wrote to
-    sales@ herself, is a person asking something: recorded, acknowledged, never confirmed."""
+    sales@ herself, is a person asking something: recorded, never confirmed — and, since she
+    answers a notification we never sent her, not acknowledged either (the loop rule)."""
     world = steered
     world.inquiry()
     before = world.record()
     sent_before = len(world.smtp.received)
-    world.deliver(command(world, "eve@example.net", "#status done\n#assign eve@example.net"))
+    eve = command(world, "eve@example.net", "#status done\n#assign eve@example.net")
+    world.deliver(eve, later=300)  # minutes later: a person (within seconds it is a robot's)
     assert world.record() == before
     to_eve = [r for r in world.smtp.received[sent_before:] if r.rcpt_tos == ("eve@example.net",)]
-    assert [r.message()["Auto-Submitted"] for r in to_eve] == ["auto-replied"]  # no "Done:"
-    [eve] = [p for p in world.store.prospects() if p.email == "eve@example.net"]
-    assert not any(e.kind in ("command", "note") for e in eve.timeline)
+    assert to_eve == []  # no "Done:", and no acknowledgment of a reply to someone else's mail
+    [eves] = [p for p in world.store.prospects() if p.email == "eve@example.net"]
+    [logged] = [m for m in world.store.messages() if m.prospect_id == eves.id]
+    assert "we never wrote to" in logged.reason, logged.reason
+    assert not any(e.kind in ("command", "note") for e in eves.timeline)

@@ -82,7 +82,8 @@ def test_kill_9_mid_batch_then_rerun_gives_exactly_one_record_each(
 ) -> None:
     """500 messages, batches of 20; SIGKILL once some batches committed; run again."""
     _fill(dovecot, mailbox_user.user, inquiries=450, robots=50)
-    config = write_config(tmp_path, mailbox_user, batch_size=20)
+    caps = "per_domain_hourly_cap = 1000\nmailbox_hourly_cap = 1000"  # exactly-once, not caps
+    config = write_config(tmp_path, mailbox_user, batch_size=20, acknowledgment=caps)
     journal = tmp_path / "data" / "prospects.json.journal"
     proc = popen(config, mailbox_user, "poll")
     deadline = time.monotonic() + 60

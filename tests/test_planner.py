@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from inbox_agent.plan.guards import AckPolicy, plan_acknowledgment
-from inbox_agent.records.prospect import Prospect
+from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, plan_acknowledgment
+from inbox_agent.records.prospect import Prospect, Status
 from inbox_agent.sending import actions, outbox
 from inbox_agent.sending.actions import Acknowledge, Confirm, Notify, NotifyReason
 from inbox_agent.sending.outbox import OutboxEntry
@@ -24,19 +24,24 @@ def plan(
     arrived: datetime = NOW,
     now: datetime = NOW,
     mail_times: Sequence[datetime] = (),
+    domain_times: Sequence[datetime] = (),
+    mailbox_times: Sequence[datetime] = (),
     suppressed: bool = False,
     policy: AckPolicy = POLICY,
+    count_domain: bool = True,
 ) -> tuple[Acknowledge | None, str]:
-    return plan_acknowledgment(
+    found = plan_acknowledgment(
         prospect,
         wanted=wanted,
         refusal=refusal,
         arrived=arrived,
         now=now,
-        mail_times=mail_times,
+        recent=Recent(mail_times, domain_times, mailbox_times),
         suppressed=suppressed,
         policy=policy,
+        count_domain=count_domain,
     )
+    return found.action, found.why
 
 
 def test_a_fresh_inquiry_is_acknowledged() -> None:
@@ -54,6 +59,33 @@ def test_guards() -> None:
     assert plan(mail_times=[t - timedelta(hours=2) for t in five])[0] is not None
     done = Prospect(id=3, email="jane@example.org", created_at=NOW, acknowledged_at=NOW)
     assert plan(prospect=done)[0] is None
+
+
+def test_no_acknowledgment_once_an_agent_answered_or_the_record_left_new() -> None:
+    answered = Prospect(id=3, email="jane@example.org", created_at=NOW, first_response_at=NOW)
+    assert plan(prospect=answered) == (None, "an agent has answered already")
+    called = Prospect(id=3, email="jane@example.org", created_at=NOW, status=Status.CALL)
+    assert plan(prospect=called) == (None, "the record has left new (status call)")
+
+
+def test_the_domain_and_mailbox_caps() -> None:
+    policy = AckPolicy(domain_cap=3, mailbox_cap=5)
+    three = [NOW - timedelta(minutes=m) for m in (1, 2, 3)]
+    assert plan(domain_times=three, policy=policy) == (
+        None, "3 acknowledgments to its domain this hour",
+    )  # fmt: skip
+    assert plan(domain_times=three, policy=policy, count_domain=False)[0] is not None
+    old = [t - timedelta(hours=1) for t in three]
+    assert plan(domain_times=old, policy=policy)[0] is not None
+    five = [NOW - timedelta(minutes=m) for m in range(5)]
+    assert plan(mailbox_times=five, policy=policy, count_domain=False)[1] == (
+        "5 acknowledgments from the mailbox this hour"
+    )
+    found = plan_acknowledgment(
+        P, wanted=True, refusal="", arrived=NOW, now=NOW, recent=Recent(mailbox=five),
+        suppressed=False, policy=policy,
+    )  # fmt: skip
+    assert found.cap == CapScope.MAILBOX
 
 
 def test_outbox_backoff_covers_an_hour_outage() -> None:

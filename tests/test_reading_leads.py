@@ -48,8 +48,10 @@ def rules(settings: Settings) -> ReadingRules:
 def test_a_no_reply_robot_naming_a_person_is_an_inquiry_from_them(
     sender: str, rules: ReadingRules
 ) -> None:
+    """The lead is the person's record — but a robot no rule knows cannot choose whom we mail
+    (the open-relay rule): no acknowledgment until the owner names the platform."""
     reading = read_message(inquiry(sender=sender, subject="Novo lead", body=FORM), rules)
-    assert (reading.kind, reading.action) == (Kind.INQUIRY, "acknowledge"), reading.verdict
+    assert reading.kind == Kind.INQUIRY, reading.verdict
     assert reading.contact is not None
     assert (reading.contact.email, reading.contact.phone) == (
         "carlos@example.net",
@@ -58,6 +60,21 @@ def test_a_no_reply_robot_naming_a_person_is_an_inquiry_from_them(
     assert reading.contact.origin == Origin.FORM
     assert reading.source.name == "provider.example"  # no rule knows it: its domain, not "email"
     assert reading.source.robot and not reading.source.known_sender
+    assert reading.action == "none"
+    assert "a sender the rules do not know" in reading.action_reason
+
+
+def test_a_platform_the_owner_names_gets_its_leads_acknowledged(rules: ReadingRules) -> None:
+    known, problems = parse_source_rules(
+        [{"name": "provider", "robot": True, "from": ["*@leads.provider.example"]}], "rules.toml"
+    )
+    assert not problems
+    rules = replace(rules, sources=known + rules.sources)
+    raw = inquiry(sender="naoresponda@leads.provider.example", subject="Novo lead", body=FORM)
+    reading = read_message(raw, rules)
+    assert (reading.kind, reading.action) == (Kind.INQUIRY, "acknowledge"), reading.action_reason
+    assert reading.contact is not None and reading.contact.email == "carlos@example.net"
+    assert reading.source.name == "provider" and reading.source.known_sender
 
 
 @pytest.mark.parametrize(

@@ -229,3 +229,40 @@ def test_large_tables_are_split_into_shards(tmp_path: Path) -> None:
         assert {n for n in store._db.data if n.startswith("prospects")} == {
             "prospects:0", "prospects:1",
         }  # fmt: skip
+
+
+def test_forget_erases_a_person_keeps_their_opt_out_as_a_hash(tmp_path: Path) -> None:
+    from inbox_agent.records.prospect import Direction, Event, Suppression
+    from inbox_agent.sending.actions import Acknowledge, Notify, NotifyReason
+    from inbox_agent.store.forget import forget
+
+    path = tmp_path / "p.json"
+    planted = "PLANTED-phone-0825550123"
+    with Store.open(path) as store:
+        with store.transaction():
+            jane = store.save_prospect(Prospect(
+                email="jane@example.org", created_at=T0, question=planted,
+                timeline=(Event(T0, Direction.IN, "inquiry", "m1", planted, "INBOX", 7),),
+            ))  # fmt: skip
+            other = store.save_prospect(Prospect(email="bob@example.org", created_at=T0))
+            store.queue(Acknowledge(jane.id, jane.email), T0)
+            store.queue(
+                Notify(jane.id, "alice@example.com", NotifyReason.NEW_PROSPECT, planted), T0
+            )
+            store.queue(Acknowledge(other.id, other.email), T0)
+            store.log_message(LoggedMessage("k1", "m1", "INBOX", 7, Kind.INQUIRY, "r", T0, jane.id,
+                                            sender="jane@example.org"))  # fmt: skip
+            store.log_message(LoggedMessage("k2", "m2", "INBOX", 9, Kind.SPAM, "spam", T0,
+                                            sender="jane@example.org"))  # fmt: skip
+            store.suppress(Suppression("jane@example.org", "bounce", T0))
+        done = forget(store, "Jane@Example.org")
+        assert (done.records, done.outbox, done.messages) == (1, 2, 2)
+        assert done.suppression_kept and done.in_mailbox == (("INBOX", 7), ("INBOX", 9))
+        assert store.prospects_for("jane@example.org") == [] and store.prospect(other.id)
+        assert store.is_suppressed("jane@example.org")  # the opt-out still holds
+        assert [e.recipient for e in store.outbox()] == ["bob@example.org"]
+        assert store.next_prospect_id() == 3  # numbers are never given out again
+    on_disk = "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
+    assert "jane@example.org" not in on_disk and planted not in on_disk
+    with Store.open(path) as store:
+        assert store.is_suppressed("jane@example.org") and len(store.prospects()) == 1

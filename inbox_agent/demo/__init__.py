@@ -65,7 +65,7 @@ def demo_settings(folder: Path, port: int, smtp_port: int) -> Settings:
     shipped = shipped_rules()
     templates = Path(str(resources.files("inbox_agent") / "starter" / "templates"))
     raw: dict[str, Any] = {
-        "business": {"name": BUSINESS, "timezone": "UTC"},
+        "business": {"name": BUSINESS, "timezone": "UTC", "website": "https://demo-widgets.example"},
         "mailbox": {
             "address": ADDRESS, "host": HOST, "port": port, "security": "none",
             "username": ADDRESS, "password_env": PASSWORD_ENV, "timeout_s": 15,

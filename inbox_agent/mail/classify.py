@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from inbox_agent.mail.authentication import forged, our_results
 from inbox_agent.mail.message import Message
 
 
@@ -56,6 +57,9 @@ class Verdict:
     detector: str = field(default="", compare=False)  # the name of the detector that decided
 
 
+GTUBE = r"XJS\*C4JDBQADN1\.NSBN3\*2IDNEN\*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL\*C\.34X"
+
+
 @dataclass(frozen=True)
 class ClassifyPolicy:
     own_addresses: frozenset[str] = frozenset()  # lower case: the shared address and its aliases
@@ -67,6 +71,8 @@ class ClassifyPolicy:
         ("X-Spam-Flag", r"(?i)^\s*yes"),
         ("X-Spam-Status", r"(?i)^\s*yes"),
     )
+    spam_body: tuple[str, ...] = (GTUBE,)  # regexes searched in the body text: spam whatever
+    authserv_ids: frozenset[str] = frozenset()  # our receiving server's (records.trust)
 
 
 Detector = Callable[[Message, ClassifyPolicy], str | None]
@@ -110,6 +116,17 @@ _BOUNCE_SUBJECT = _any(
     r"^non remis", r"^échec de (la )?remise", r"^no se puede entregar", r"^onbestelbaar",
     r"^não (é possível )?entregue?", r"^ej levererbart", r"^недоставленное сообщение",
     r"сообщение не доставлено", r"配信できません", r"配信不能", r"メールエラー通知", r"退信",
+    r"^delivery failure notification", r"^delivery (status notification|failure)\s*$",
+    r"^mail delivery (warning|problem)", r"^zustellung fehlgeschlagen", r"^falha na entrega",
+    r"^mancata consegna", r"^niet afgeleverd", r"^no se pudo entregar", r"^échec de livraison",
+)  # fmt: skip
+# Words a subject may carry anywhere ("RE: … : non remis (delivery failed)"): a bounce only when
+# the text says so too, since a person may write "my delivery failed to arrive".
+_BOUNCE_HINT = _any(
+    r"\bdeliver(y|ed)?\s+(failure|failed|warning|problem)", r"\bnon remis\b", r"\bundeliver",
+    r"\b(not|could not|couldn't) (be )?delivered\b", r"\bunzustellbar\b", r"\bnicht zustellbar",
+    r"\bzustellung fehlgeschlagen", r"\bno (se )?(pudo|puede) (ser )?entregar",
+    r"\bn[aã]o (foi )?entregue", r"\bnon recapitat", r"\bonbestelbaar\b", r"\bniet afgeleverd",
 )  # fmt: skip
 _BOUNCE_BODY = _any(
     r"could not be delivered", r"couldn't be delivered", r"was not delivered", r"undeliverable",
@@ -117,6 +134,11 @@ _BOUNCE_BODY = _any(
     r"user unknown", r"unknown user", r"no such user", r"mailbox (is )?(full|unavailable)",
     r"recipient address rejected", r"not a member of this (mailing )?list",
     r"returned to sender", r"送信できませんでした", r"配信できませんでした",
+    r"could not deliver", r"failed recipient", r"delivery attempts will continue",
+    r"has been postponed", r"n'a pas pu (etre|être) (d[ée]livr|remis)",
+    r"konnte nicht (zugestellt|ausgeliefert) werden", r"no (se )?pudo (ser )?entregad",
+    r"n[ãa]o (p[ôo]de|foi poss[íi]vel) (ser )?entreg", r"non è stato possibile consegnare",
+    r"kon niet (worden )?(afgeleverd|bezorgd)",
 )  # fmt: skip
 _TOKEN_END = re.compile(r"[;(\s]")  # "auto-generated (failure)" -> "auto-generated"
 _AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
@@ -135,11 +157,38 @@ _AUTO_SUBJECT = _any(  # anchored at the start: a prospect may well write "vacat
     r"^(read|gelesen|lu|leído|letto|gelezen|lido|läst)\s*:", r"^(read|return) receipt",
 )  # fmt: skip
 _LIST_FIRST = ("list-id", "list-unsubscribe", "list-post")  # named first in the reason
+_SPAM_TEXT = 50_000  # characters of body text the spam patterns look at
+_RECEIPT_TEXT = 600  # the top of the text, where an auto-answer says what it is
+_TICKET_SUBJECT = _any(
+    r"\[#\s?\d{3,}\]", r"\((ticket|case|request)\s*#\s*\d{3,}\)",
+    r"\[(ticket|case|request|incident|support|issue)\s*(id|no\.?|#)?\s*:?\s*#?\d{3,}\]",
+    r"^\s*(re:\s*)?(ticket|case|request)\s*#\s*\d{3,}\b",
+    r"\bticket\s*(id|number|no\.?)\s*:?\s*#?\d{3,}", r"\[(ticket|caso|anfrage|demande)#\d{3,}\]",
+)  # fmt: skip
+_RECEIPT = _any(  # not "your message": our own acknowledgment says that, and replies quote it
+    r"\bwe(?: have|'ve)? (?:successfully )?received your (?:support )?"
+    r"(?:request|inquiry|enquiry|ticket|case)",
+    r"\byour (?:support )?(?:request|ticket|case) (?:has been|was) "
+    r"(?:received|created|logged|opened|registered)",
+    r"\bthis is an automated (?:response|reply|acknowledg)",
+    r"\b(?:a )?(?:new )?ticket has been (?:created|opened)\b",
+    r"\bhemos recibido (?:su|tu) (?:solicitud|consulta)",
+    r"\bnous avons (?:bien )?re[çc]u votre demande",
+    r"\bwir haben ihre anfrage (?:erhalten|empfangen)",
+    r"\babbiamo ricevuto (?:la )?(?:sua|tua) richiesta",
+    r"\brecebemos (?:a )?(?:sua|tua) solicita[çc][ãa]o",
+    r"\bwe hebben (?:uw|je) aanvraag ontvangen",
+)  # fmt: skip
+_QUOTED = re.compile(r"(?im)^(>|-{2,}\s*original message|from:\s.*\n(sent|date):|.*wrote:\s*$)")
 _LIST_HEADERS = (
     "x-mailing-list", "mailing-list", "x-mailman-version", "x-beenthere", "x-ml-name", "x-mlserver",
 )  # fmt: skip
 _LIST_MANAGER = _any(r"majordomo", r"listserv", r"ezmlm", r"mailman", r"smartlist", r"sympa",
                      r"\blist\b", r"-(request|owner|admin|bounces?|l)@")  # fmt: skip
+
+
+def _submitted(msg: Message) -> str:
+    return _TOKEN_END.split(msg.header("auto-submitted").strip().lower(), maxsplit=1)[0]
 
 
 def _report_type(msg: Message) -> str | None:
@@ -202,6 +251,8 @@ def bounce(msg: Message, policy: ClassifyPolicy) -> str | None:
         return "delivery-failure subject"
     if _SYSTEM.search(local) and _BOUNCE_BODY.search(msg.text):
         return "delivery-failure text from a system sender"
+    if _BOUNCE_HINT.search(subject) and _BOUNCE_BODY.search(msg.text[:5000]):
+        return "delivery-failure subject and text"
     # RFC 3834 auto-replies and read receipts use the null sender too: they are not bounces.
     if msg.return_path == "" and not auto_reply(msg, policy) and not no_reply_sender(msg, policy):
         return "empty Return-Path (null sender)"
@@ -209,23 +260,37 @@ def bounce(msg: Message, policy: ClassifyPolicy) -> str | None:
 
 
 def spam(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """The receiving server's verdict header, or a body pattern (GTUBE) of the rules."""
     for name, pattern in policy.spam_headers:
         for value in msg.header_all(name):
             if re.search(pattern, value):  # the re module caches compiled patterns
                 return f"{name}: {value[:40]}"
+    text = msg.text[:_SPAM_TEXT]
+    for pattern in policy.spam_body:
+        if re.search(pattern, text):
+            return "GTUBE test string" if pattern == GTUBE else f"body matches {pattern[:40]}"
     return None
 
 
-def auto_reply(msg: Message, policy: ClassifyPolicy) -> str | None:
-    submitted = _TOKEN_END.split(msg.header("auto-submitted").strip().lower(), maxsplit=1)[0]
-    if submitted and submitted != "no":
+def forged_sender(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """Our own server's Authentication-Results say the From domain was forged (DMARC fail, or
+    SPF fail with no DKIM pass): never answered automatically, listed as spam for a person."""
+    if not policy.authserv_ids or msg.from_ is None:
+        return None
+    why = forged(our_results(msg, policy.authserv_ids), msg.from_.domain)
+    return f"forged sender ({why})" if why else None
+
+
+def rfc3834_robot(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """Signals that outrank a form notification's look: an automatic reply (RFC 3834
+    ``Auto-Submitted`` other than ``no`` and ``auto-generated``, ``X-Autoreply`` and friends,
+    ``Precedence: auto_reply``, a read receipt, an out-of-office subject)."""
+    submitted = _submitted(msg)
+    if submitted and submitted not in ("no", "auto-generated"):
         return f"Auto-Submitted: {submitted}"
     for name in _AUTO_HEADERS:
         if name in msg.headers and msg.header(name).strip().lower() not in ("no", "false", "0"):
             return f"{name.title()} header"
-    suppress = {t.strip().lower() for t in msg.header("x-auto-response-suppress").split(",")}
-    if suppress & _SUPPRESS:
-        return "X-Auto-Response-Suppress: " + ", ".join(sorted(suppress & _SUPPRESS))
     if msg.header("precedence").strip().lower() == "auto_reply":
         return "Precedence: auto_reply"
     if (
@@ -238,17 +303,54 @@ def auto_reply(msg: Message, policy: ClassifyPolicy) -> str | None:
     return None
 
 
+def auto_reply(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """Machine mail that form plugins send too (``Auto-Submitted: auto-generated``,
+    ``X-Auto-Response-Suppress``): after the robot-source gate."""
+    strong = rfc3834_robot(msg, policy)
+    if strong:
+        return strong
+    submitted = _submitted(msg)
+    if submitted and submitted != "no":
+        return f"Auto-Submitted: {submitted}"
+    suppress = {t.strip().lower() for t in msg.header("x-auto-response-suppress").split(",")}
+    if suppress & _SUPPRESS:
+        return "X-Auto-Response-Suppress: " + ", ".join(sorted(suppress & _SUPPRESS))
+    return None
+
+
+def helpdesk_auto_answer(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """A helpdesk's or CRM's automatic answer, which often carries no RFC 3834 header: a
+    ticket-number subject (``[#12345]``) or a receipt phrase at the top of the text."""
+    if _TICKET_SUBJECT.search(msg.subject):
+        return "ticket-number subject (helpdesk auto-answer)"
+    top = msg.text[:_RECEIPT_TEXT]
+    quoted = _QUOTED.search(top)
+    if _RECEIPT.search(top[: quoted.start()] if quoted else top):
+        return "receipt text (helpdesk or CRM auto-answer)"
+    return None
+
+
+def says_no_reply(local_part: str) -> bool:
+    """An address whose local part says not to answer it, in the languages the rules cover."""
+    return _NO_REPLY.search(local_part) is not None
+
+
 def no_reply_sender(msg: Message, policy: ClassifyPolicy) -> str | None:
     """A sender that says not to answer it: robot mail, unless it names a person (the reading
     decides that: a lead notification often comes from a no-reply address)."""
-    if _NO_REPLY.search(_from_local(msg)):
+    if says_no_reply(_from_local(msg)):
         return "no-reply sender"
     return None
 
 
-def mailing_list(msg: Message, policy: ClassifyPolicy) -> str | None:
-    list_headers = [h for h in _LIST_FIRST if h in msg.headers]
-    list_headers += sorted(h for h in msg.headers if h.startswith("list-"))
+def list_mail(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """Mailing-list and bulk mail, before the robot-source gate: ``List-Id``/``List-Post`` and the
+    list managers' headers, ``Precedence: bulk|list|junk``. ``List-Unsubscribe`` alone is left
+    to ``mailing_list``: Formspree's real lead notifications carry it."""
+    list_headers = [h for h in _LIST_FIRST if h in msg.headers and h != "list-unsubscribe"]
+    list_headers += sorted(
+        h for h in msg.headers if h.startswith("list-") and not h.startswith("list-unsubscribe")
+    )
     if list_headers:
         return f"{list_headers[0].title()} header"
     precedence = msg.header("precedence").strip().lower()
@@ -262,14 +364,25 @@ def mailing_list(msg: Message, policy: ClassifyPolicy) -> str | None:
     return None
 
 
+def mailing_list(msg: Message, policy: ClassifyPolicy) -> str | None:
+    """Any list header at all (after the gate): ``List-Unsubscribe`` alone included."""
+    return list_mail(msg, policy) or next(
+        (f"{h.title()} header" for h in sorted(msg.headers) if h.startswith("list-")), None
+    )
+
+
 ROBOT_SOURCE_GATE = None  # where a robot source is let through as an inquiry
 DETECTORS: tuple[tuple[Kind, Detector | None], ...] = (
     (Kind.OWN, own),
     (Kind.BOUNCE, bounce),
     (Kind.SPAM, spam),
+    (Kind.SPAM, forged_sender),
+    (Kind.AUTO_REPLY, rfc3834_robot),  # robots first: whatever the body holds
+    (Kind.LIST, list_mail),
     (Kind.INQUIRY, ROBOT_SOURCE_GATE),
     (Kind.OWN, own_address),
     (Kind.AUTO_REPLY, auto_reply),
+    (Kind.AUTO_REPLY, helpdesk_auto_answer),
     (Kind.AUTO_REPLY, no_reply_sender),
     (Kind.LIST, mailing_list),
 )

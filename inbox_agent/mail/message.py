@@ -82,6 +82,8 @@ class Message:
     size: int = 0
     truncated: bool = False
     content_hash: str = ""
+    header_order: tuple[str, ...] = ()  # lower-case header names, top to bottom, repeats kept
+    returned_ids: tuple[str, ...] = ()  # Message-IDs in a bounce's returned message or headers
 
     def header(self, name: str) -> str:
         """The first value of a header, or ``""``."""
@@ -226,6 +228,28 @@ def _report_text(std: StdMessage) -> str:
     return "\n".join(blocks)[:_TEXT_CAP]
 
 
+_RETURNED_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
+_RETURNED_ID = re.compile(r"(?im)^message-id:\s*<([^<>\s]+)>")
+
+
+def _returned_ids(parts: list[StdMessage], text: str) -> tuple[str, ...]:
+    """Message-IDs of the message a bounce returns: in its attached message or headers part, or
+    quoted in its text ("This is a copy of the message, including all the headers")."""
+    found: list[str] = []
+    for part in parts:
+        if part.get_content_type() not in _RETURNED_PARTS:
+            continue
+        payload = part.get_payload()
+        inner = payload if isinstance(payload, list) else [payload]
+        for item in inner:
+            if isinstance(item, StdMessage):
+                found.extend(_MSGID.findall(str(item.get("message-id", ""))))
+            elif isinstance(item, str):
+                found.extend(_RETURNED_ID.findall(item[:_TEXT_CAP]))
+    found.extend(_RETURNED_ID.findall(text[:_TEXT_CAP]))
+    return tuple(dict.fromkeys(found))
+
+
 def _calendar_text(parts: list[StdMessage]) -> str:
     found: list[str] = []
     for part in parts:
@@ -297,6 +321,7 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         payloads = () if truncated else _payloads(parts)
         links = _links(html)
         found = {type(d).__name__ for p in parts for d in p.defects}
+        returned = _returned_ids(parts, text)
     except Exception as exc:
         raise ParseError(f"unreadable MIME structure: {type(exc).__name__}") from exc
     if fallback:
@@ -326,4 +351,6 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> Message:
         size=size,
         truncated=truncated,
         content_hash=digest,
+        header_order=tuple(k.lower() for k, _ in raw_items),
+        returned_ids=returned,
     )

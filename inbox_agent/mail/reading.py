@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from inbox_agent.mail.classify import ClassifyPolicy, Kind, Verdict, classify
+from inbox_agent.mail.classify import ClassifyPolicy, Kind, Verdict, classify, says_no_reply
 from inbox_agent.mail.contact import Contact, extract_contact, names_person
 from inbox_agent.mail.domains import at_domains, business_domains, domain_of, registrable
 from inbox_agent.mail.language import language_of
 from inbox_agent.mail.message import Message, parse_message
+from inbox_agent.mail.relay import named_address_refusal, sender_contact
 from inbox_agent.mail.replies import new_text
 from inbox_agent.mail.sources import (
     SITE_SOURCE,
@@ -84,7 +85,7 @@ def may_mail(address: str, rules: ReadingRules) -> str | None:
         return "our own address"
     if address in rules.staff:
         return "an agent's or owner's address"
-    if ROBOT_ADDRESS.match(address):
+    if ROBOT_ADDRESS.match(address) or says_no_reply(address.rpartition("@")[0]):
         return "a no-reply or system address"
     return None
 
@@ -151,6 +152,15 @@ def _understand(msg: Message, rules: ReadingRules) -> Reading:
     chosen = (contact.fields.get("subject", ""), contact.topic, contact.fields.get("message", ""))
     text = "\n".join(chosen) if source.robot else None
     interest = match_interest(msg, rules.interests, rules.default_interest, text)
+    relay = named_address_refusal(msg, source, contact, rules.policy)  # the open-relay rule
+    if relay:
+        sender = msg.from_.email if msg.from_ else ""
+        mailable = sender not in rules.own_addresses and may_mail(sender, rules) is None
+        found = sender_contact(msg, contact, relay, mailable)
+        contact = found.contact
+        if found.keep or source.robot:  # a robot we do not know: nobody is answered
+            return Reading(msg, verdict, source, interest, contact, NO_ACTION,
+                           f"no acknowledgment: {relay}")  # fmt: skip
     refused = may_mail(contact.email, rules)
     if refused:
         return Reading(

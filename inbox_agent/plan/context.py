@@ -5,20 +5,25 @@ Message-IDs it refers to, the record numbers quoted in it (our ``IA-<n>`` refere
 ``#record n`` command), and the addresses it involves (sender, recipients, the person a form
 names, addresses a bounce reports). The poller reads exactly those from the store into a
 ``Context``: the records found under each key, when automatic mail last went to each address,
-which of them are suppressed, which of the Message-IDs are mail we sent (and of what kind), who
-was assigned last, and the number the next new record gets.
+to each of their domains and from the whole mailbox (the caps), which of them are suppressed,
+which of the Message-IDs are mail we sent (and of what kind), whether the same message was
+already seen through another address or folder (``content_key``), what a spam filter said
+(``spam``), who was assigned last, and the number the next new record gets.
 ``plan.inbound.decide`` then needs nothing else, so every rule about a message is data in, data
 out.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from inbox_agent.mail.message import Message
 from inbox_agent.mail.reading import Reading, failed_recipients
+from inbox_agent.mail.spam import SpamScore
 from inbox_agent.records.commands import parse_commands
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.records.threads import MARKER
@@ -36,6 +41,21 @@ class Wanted:
     message_ids: tuple[str, ...]
     record_ids: tuple[int, ...]
     addresses: tuple[str, ...]
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.rpartition("@")[2] for a in self.addresses))
+
+
+def content_key(msg: Message) -> str:
+    """The same message however it reached us: one inquiry delivered to sales@ and to an alias,
+    or found in two folders, differs in its trace headers (Delivered-To, Received) and so in its
+    content hash, not in Message-ID, From, Date, Subject or text."""
+    if msg.message_id.endswith("@no-message-id"):
+        return ""  # no Message-ID: the raw hash (``dedupe_key``) is all there is
+    parts = (msg.message_id, msg.header("from"), msg.header("date"), msg.subject, msg.text,
+             msg.report, " ".join(msg.part_types), " ".join(msg.returned_ids))  # fmt: skip
+    return "content|" + hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def wanted(reading: Reading) -> Wanted:
@@ -79,3 +99,9 @@ class Context:
     last_assigned: str | None = None
     next_id: int = 1  # the number a new record gets
     uidvalidity: int = 0  # of the folder, for a quarantine entry
+    same_content: bool = False  # the same message came before through another address/folder
+    domain_times: Mapping[str, tuple[datetime, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # when acknowledgments went to each domain (the domain cap)
+    mailbox_times: tuple[datetime, ...] = ()  # when acknowledgments went out lately (all)
+    spam: SpamScore | None = None  # the spam filter's verdict (``[classify] spamd``), if asked

@@ -10,8 +10,18 @@ The poller reads a ``Context`` (``plan.context``) from the store, calls ``decide
    sent; trusted staff's ``#commands`` are applied (``records.trust``, ``records.commands``).
 3. **Mail** (``sending.actions``): the acknowledgment, when the guards allow (``plan.guards``);
    for a new record, an agent chosen (``records.assignment``) and notified; the agent told of a
-   prospect's reply; staff's commands confirmed back to them.
-4. **Bounces**: an address that hard-bounced mail we sent gets no more automatic mail.
+   prospect's reply; staff's commands confirmed back to them; the agent and the supervisors told
+   once an hour when a cap on automatic mail held an acknowledgment back.
+4. **Bounces**: an address that hard-bounced mail we sent gets no more automatic mail — only
+   when the bounce names mail of ours (our Message-ID in its returned headers, our loop header),
+   never on a stranger's ``X-Failed-Recipients`` alone.
+
+The safety rules on top (docs/SECURITY.md): the same message seen through another address or
+folder is processed once; a spam filter's verdict (``context.spam``) makes it spam; a message
+that answers our own automatic mail within seconds is a robot's, and one from an address we
+never wrote to is never acknowledged (the loops of per-ticket autoresponders); staff-looking
+mail that is not verified like a command (``records.trust``) moves no status and no SLA time:
+it is kept as *unverified* (timeline and processed log) for the supervisor.
 
 Vocabulary: ``InboundRules`` is what the decisions need from the settings; a ``Decision`` is
 everything the message does — the records to write, the outbox actions, the suppressions, the
@@ -21,12 +31,16 @@ state to keep (who was assigned last), the message's entry in the processed log,
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.message import Message
-from inbox_agent.mail.reading import ACKNOWLEDGE, Reading, ReadingRules, failed_recipients
-from inbox_agent.plan.context import Context
-from inbox_agent.plan.guards import AckPolicy, plan_acknowledgment
+from inbox_agent.mail.reading import ACKNOWLEDGE, Reading, ReadingRules
+from inbox_agent.mail.replies import summary as text_summary
+from inbox_agent.mail.spam import spam_checked
+from inbox_agent.plan import safety
+from inbox_agent.plan.context import Context, content_key
+from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, plan_acknowledgment
 from inbox_agent.plan.relay import answers_our_mail_to_agents, relay, words_for_prospect
 from inbox_agent.records import conversation
 from inbox_agent.records.assignment import Agent, AssignmentRule, choose_agent
@@ -45,6 +59,8 @@ from inbox_agent.sending.actions import Action, Confirm, Notify, NotifyReason
 
 WORDS_CAP = 4000  # characters of a person's words quoted to an agent
 LAST_ASSIGNED = "last_assigned"  # the state key of the round-robin
+UNVERIFIED = "unverified_agent_reply"  # the timeline kind of staff-looking mail not verified
+ROBOT_ANSWER = timedelta(seconds=20)  # an answer to our automatic mail this fast is a robot's
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class InboundRules:
     trust: TrustPolicy = field(default_factory=TrustPolicy)
     keep_bodies: bool = False
     ack: AckPolicy = field(default_factory=AckPolicy)
+    supervisors: tuple[str, ...] = ()  # told when a cap trips ([commands] owners, [digest] to)
+    robot_answer: timedelta = ROBOT_ANSWER
 
     @property
     def staff(self) -> frozenset[str]:
@@ -100,6 +118,9 @@ class _Outcome:
     changed: bool = False  # the record was changed and must be written
     mail: tuple[Action, ...] = ()  # mail the record part already decided (a relayed answer)
     unanswerable: bool = False  # a person's inquiry with no address to answer
+    note: str = ""  # why it was taken for what it is, when not the detectors' reason
+    no_ack: str = ""  # why it must not be acknowledged, whatever the guards say
+    unverified: str = ""  # staff-looking mail that could not be verified, and why
 
 
 def is_human_from_us(msg: Message, rules: ReadingRules) -> bool:
@@ -126,77 +147,89 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
     where = f"{context.folder} uid {context.uid} {msg.message_id}"
     if context.seen:
         return Decision(reading.kind, None, log=(f"{where}: already processed",))
+    if context.same_content and not context.in_sent_folder:
+        why = "already processed (the same message through another address or folder)"
+        return Decision(reading.kind, None, log=(f"{where}: {why}",))
     outcome = _outcome(reading, context, rules)
+    if outcome.kind == Kind.INQUIRY and context.spam is not None and context.spam.spam:
+        # a filter's "spam" never silences a known prospect's reply or an agent's answer
+        reading = spam_checked(reading, context.spam)
+        outcome = _outcome(reading, context, rules)
     record = outcome.record
+    reason = outcome.refused or outcome.unverified or outcome.note or reading.verdict.reason
     log = [
-        f"{where}: {outcome.kind} ({reading.verdict.reason}); source {reading.source.name}; "
+        f"{where}: {outcome.kind} ({reason}); source {reading.source.name}; "
         + (f"record {record.id}" if record else "no record")
         + (f"; commands refused: {outcome.refused}" if outcome.refused else "")
     ]
+    noted = outcome.kind == Kind.SPAM or bool(outcome.unverified)
     logged = LoggedMessage(
         key=msg.dedupe_key, message_id=msg.message_id, folder=context.folder, uid=context.uid,
-        kind=outcome.kind, reason=outcome.refused or reading.verdict.reason, at=context.now,
-        prospect_id=record.id if record else None,
+        kind=outcome.kind, reason=reason, at=context.now,
+        prospect_id=record.id if record else None, content_key=content_key(msg),
+        sender=reading.sender, subject=msg.subject[:200] if noted else "",
+        unverified=bool(outcome.unverified),
     )  # fmt: skip
-    suppress, warnings = _bounced(reading, context)
+    suppress, warnings, lines = safety.bounced(reading, context, rules)
+    log.extend(lines)
     records = (record,) if record is not None and outcome.changed else ()
-    held = None
+    for_a_person = None
     if outcome.unanswerable:  # never nothing: a person must answer it by hand
         sender = " ".join(msg.header("from").split())[:120] or "none"
         why = f"an inquiry with no address to answer (From: {sender}): answer it by hand"
-        held = QuarantineEntry(context.folder, context.uidvalidity, context.uid, why,
-                               context.now, msg.message_id, msg.subject[:200])  # fmt: skip
+        for_a_person = QuarantineEntry(context.folder, context.uidvalidity, context.uid, why,
+                                       context.now, msg.message_id, msg.subject[:200])  # fmt: skip
         warnings = (*warnings, f"{where}: {why}")
     if record is None or context.in_sent_folder:  # what we sent ourselves needs no answer
         return Decision(outcome.kind, logged, records, outcome.created, suppress=suppress,
-                        log=tuple(log), warnings=warnings, quarantine=held)  # fmt: skip
+                        log=tuple(log), warnings=warnings, quarantine=for_a_person)  # fmt: skip
     mail: list[Action] = []
     state: list[tuple[str, str]] = []
+    held: CapScope | None = None
     if outcome.kind in (Kind.INQUIRY, Kind.PROSPECT_REPLY):  # first: it is the urgent one
-        action, why = plan_acknowledgment(
-            record, wanted=reading.action == ACKNOWLEDGE, refusal=reading.action_reason,
-            arrived=context.arrived, now=context.now,
-            mail_times=context.mail_times.get(record.email, ()),
-            suppressed=record.email in context.suppressed, policy=rules.ack,
+        domain = record.email.rpartition("@")[2]
+        plan = plan_acknowledgment(
+            record, wanted=reading.action == ACKNOWLEDGE and not outcome.no_ack,
+            refusal=outcome.no_ack or reading.action_reason, arrived=context.arrived,
+            now=context.now, suppressed=record.email in context.suppressed, policy=rules.ack,
+            recent=Recent(context.mail_times.get(record.email, ()),
+                          context.domain_times.get(domain, ()), context.mailbox_times),
+            count_domain=not reading.source.known_sender,
         )  # fmt: skip
-        if action is None:
-            log.append(f"record {record.id} {msg.message_id}: no acknowledgment: {why}")
+        if plan.action is None:
+            log.append(f"record {record.id} {msg.message_id}: no acknowledgment: {plan.why}")
+            held = plan.cap if plan.cap != CapScope.RECIPIENT else None
         else:
-            mail.append(action)
+            mail.append(plan.action)
     if (outcome.applied or outcome.errors) and reading.sender in rules.staff:
         mail.append(Confirm(record.id, reading.sender, msg.message_id, outcome.applied,
                             outcome.errors))  # fmt: skip
     if outcome.kind == Kind.INQUIRY and outcome.created:
+        record = safety.flagged(record, reading)
         agent, why = choose_agent(
             source=record.source, interest=record.interest, agents=rules.agents,
             rules=rules.assignment, last_assigned=context.last_assigned,
         )  # fmt: skip
         log.append(f"record {record.id}: assigned to {agent or 'nobody'} ({why})")
+        records = (record,)
         if agent is not None:
             record = conversation.assigned(record, agent, why, context.now)
             records = (record,)
             state.append((LAST_ASSIGNED, agent))
-            words = own_words(reading)
+            words = own_words(reading) if rules.keep_bodies else record.question
             mail.append(Notify(record.id, agent, NotifyReason.NEW_PROSPECT, words))
     mail.extend(outcome.mail)
     if outcome.kind == Kind.PROSPECT_REPLY and record.assigned_to:
-        mail.append(Notify(record.id, record.assigned_to, NotifyReason.REPLIED,
-                           reading.fresh[:WORDS_CAP], msg.message_id))  # fmt: skip
+        words = reading.fresh[:WORDS_CAP] if rules.keep_bodies else text_summary(reading.fresh)
+        mail.append(Notify(record.id, record.assigned_to, NotifyReason.REPLIED, words,
+                           msg.message_id))  # fmt: skip
+    if held is not None:
+        mail.extend(safety.cap_notices(record, held, rules, context.now))
+        log.append(f"record {record.id}: the {held} cap is full: agent and supervisors told")
     return Decision(
         outcome.kind, logged, records, outcome.created, tuple(mail), suppress, tuple(state),
         tuple(log), warnings,
     )  # fmt: skip
-
-
-def _bounced(reading: Reading, context: Context) -> tuple[tuple[Suppression, ...], tuple[str, ...]]:
-    """A hard bounce of mail we sent: that address gets no more automatic mail."""
-    if reading.kind != Kind.BOUNCE:
-        return (), ()
-    msg = reading.message
-    ours = sorted(a for a in failed_recipients(msg) if context.mail_times.get(a))
-    suppress = tuple(Suppression(a, f"bounce {msg.message_id}", context.now) for a in ours)
-    warnings = tuple(f"{msg.message_id}: hard bounce: no more automatic mail there" for _ in ours)
-    return suppress, warnings
 
 
 def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcome:
@@ -209,6 +242,11 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
             msg, lookups, agents=rules.staff, own=rules.own, sent_as_us=human_from_us
         )
     kind = conversation.kind_of(reading.kind, thread, human_from_us=human_from_us)
+    answered = (
+        safety.answers_our_mail(reading, context, rules) if reading.kind == Kind.INQUIRY else None
+    )
+    if answered is not None and answered[0] == "auto" and kind != Kind.AGENT_REPLY:
+        kind = Kind.AUTO_REPLY
     event = conversation.event_for(
         reading, kind=kind, at=context.arrived, folder=context.folder, uid=context.uid,
         keep_body=rules.keep_bodies,
@@ -221,13 +259,15 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
         return _Outcome(kind, updated, changed=True)
     if kind == Kind.AGENT_REPLY:
         return _staff_mail(reading, record, event, context, rules)
+    note = answered[1] if answered else ""
     if kind == Kind.AUTO_REPLY and record is not None and thread.author == Author.PROSPECT:
-        return _Outcome(kind, conversation.noted(record, event), changed=True)
+        return _Outcome(kind, conversation.noted(record, event), changed=True, note=note)
     contact = reading.contact
     if kind != Kind.INQUIRY:
-        return _Outcome(kind)
+        return _Outcome(kind, note=note)
     if contact is None or not contact.email:
-        return _Outcome(kind, unanswerable=True)
+        return _Outcome(kind, note=note, unanswerable=True)
+    no_ack = answered[1] if answered and answered[0] == "no_ack" else ""
     open_record = context.open_by_email.get(contact.email)
     previous = None if open_record else context.latest_by_email.get(contact.email)
     made = conversation.inquiry(
@@ -235,8 +275,8 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
         now=context.arrived, new_id=context.next_id,
     )  # fmt: skip
     if made is None:
-        return _Outcome(kind)
-    return _Outcome(kind, made, created=open_record is None, changed=True)
+        return _Outcome(kind, note=note)
+    return _Outcome(kind, made, created=open_record is None, changed=True, note=note, no_ack=no_ack)
 
 
 def _staff_mail(
@@ -285,6 +325,14 @@ def _staff_mail(
         return _Outcome(kind, record, applied=applied, errors=errors, changed=True)
     if not to_prospect:  # internal mail about the record: kept, not information sent
         return _Outcome(kind, conversation.noted(record, internal), changed=True)
+    trusted, why = trusted_sender(
+        msg, rules.staff | rules.own, rules.trust, in_sent_folder=context.in_sent_folder
+    )
+    if not trusted:  # an observation needs the same proof as a command: kept, moves nothing
+        unverified = replace(event, kind=UNVERIFIED, direction=Direction.IN,
+                             summary=f"unverified ({why}): {event.summary}"[:300])  # fmt: skip
+        return _Outcome(kind, conversation.noted(record, unverified), changed=True,
+                        unverified=f"unverified: {why}")  # fmt: skip
     agent = sender if sender in rules.staff else None
     updated = conversation.agent_replied(record, event, context.arrived, agent)
     return _Outcome(kind, updated, changed=True)

@@ -151,6 +151,10 @@ class LoggedMessage:
     reason: str
     at: datetime
     prospect_id: int | None = None
+    content_key: str = ""  # plan.context.content_key: the same message through another address
+    sender: str = ""  # From: who it names (``inbox-agent forget``), and for the spam list
+    subject: str = ""  # kept only for spam and unverified staff mail, for a person to judge
+    unverified: bool = False  # staff-looking mail whose sender could not be verified
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ Vocabulary:
   an ``Authentication-Results`` header (RFC 8601) written by *our* receiving server (a configured
   authserv-id) showing ``dkim=pass`` for the From domain or ``dmarc=pass`` with that
   ``header.from``. Headers claiming any other authserv-id are ignored: anyone can add one
-  (RFC 8601 §5). This relies on our server removing headers that arrive claiming its own id, as
-  §5 requires. The ``from-header`` mode trusts the From address alone and must be chosen
-  explicitly.
+  (RFC 8601 §5). Of those claiming ours, only the topmost count (``mail.authentication``:
+  above the first ``Received`` below our server's own, and per method the topmost result), so a
+  forged header below the genuine one is ignored even where the server does not strip it. The
+  ``from-header`` mode trusts the From address alone and must be chosen explicitly.
 - Microsoft 365 (Exchange Online) writes its header without an authserv-id; list
   ``NO_AUTHSERV_ID`` (``"(none)"``) among the ids to trust it. Exchange renames headers that
   arrive with a message to ``Authentication-Results-Original``.
@@ -20,117 +21,26 @@ Vocabulary:
 from __future__ import annotations
 
 import email.utils
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from inbox_agent.mail.authentication import (
+    NO_AUTHSERV_ID,
+    AuthResult,
+    AuthResults,
+    describe,
+    our_results,
+    parse_authentication_results,
+    passes,
+)
 from inbox_agent.mail.message import Address, Message
 
+__all__ = [  # the parser lives in mail.authentication; these names stay importable from here
+    "NO_AUTHSERV_ID", "AuthResult", "AuthResults", "TrustPolicy", "internal_only",
+    "parse_authentication_results", "trusted_sender",
+]  # fmt: skip
+
 MODES = ("authentication-results", "from-header")
-NO_AUTHSERV_ID = "(none)"
-_METHOD = re.compile(r"[a-z0-9][a-z0-9-]*")  # RFC 8601 Keyword
-
-
-@dataclass(frozen=True)
-class AuthResult:
-    """One ``method=result`` with its properties (keys lower-case, values unquoted)."""
-
-    method: str
-    result: str
-    props: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True)
-class AuthResults:
-    """One header: who wrote it (lower-case; ``""`` when it names no one) and its results."""
-
-    authserv_id: str
-    results: tuple[AuthResult, ...]
-
-
-def _tokens(value: str) -> list[tuple[str, bool]]:
-    """(text, is_separator) pairs; comments dropped, quoted strings unquoted, case kept."""
-    out: list[tuple[str, bool]] = []
-    i, n = 0, len(value)
-    while i < n:
-        c = value[i]
-        if c.isspace():
-            i += 1
-        elif c == "(":  # a comment, possibly nested, with quoted-pairs
-            depth = 0
-            while i < n:
-                if value[i] == "\\":
-                    i += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(value[i], 0)
-                i += 1
-                if depth == 0:
-                    break
-        elif c in ";=":
-            out.append((c, True))
-            i += 1
-        elif c == '"':
-            chars: list[str] = []
-            i += 1
-            while i < n and value[i] != '"':
-                if value[i] == "\\" and i + 1 < n:
-                    i += 1
-                chars.append(value[i])
-                i += 1
-            out.append(("".join(chars), False))
-            i += 1
-        else:
-            j = i
-            while j < n and not value[j].isspace() and value[j] not in '();="':
-                j += 1
-            if j == i:  # a stray ")"
-                j += 1
-            else:
-                out.append((value[i:j], False))
-            i = j
-    return out
-
-
-def _resinfo(seg: list[tuple[str, bool]]) -> AuthResult | None:
-    """``method[/version]=result`` then ``key=value`` pairs; None when it is not one."""
-    if len(seg) < 3 or seg[0][1] or seg[1] != ("=", True) or seg[2][1]:
-        return None
-    method = seg[0][0].split("/")[0].lower()
-    if not _METHOD.fullmatch(method):
-        return None  # e.g. a stray ``header.i=…`` after a broken writer's ``;``
-    props: dict[str, str] = {}
-    i = 3
-    while i < len(seg):
-        key, sep = seg[i]
-        if not sep and i + 1 < len(seg) and seg[i + 1] == ("=", True):
-            has_value = i + 2 < len(seg) and not seg[i + 2][1]
-            props.setdefault(key.lower(), seg[i + 2][0] if has_value else "")
-            i += 3 if has_value else 2
-        else:
-            i += 1  # stray text (a version number, a broken writer's leftovers)
-    return AuthResult(method, seg[2][0].lower(), MappingProxyType(props))
-
-
-def parse_authentication_results(value: str) -> AuthResults:
-    """Parse one header value: ``authserv-id [version]; method=result prop=value …; …``.
-
-    Tolerates comments (nested, containing ``;``), quoted values, folding, any case, a missing
-    authserv-id (Microsoft 365) and fragments that are not results (skipped).
-    """
-    segments: list[list[tuple[str, bool]]] = [[]]
-    for token in _tokens(value):
-        if token == (";", True):
-            segments.append([])
-        else:
-            segments[-1].append(token)
-    head = segments[0]
-    authserv_id = ""
-    if head and not head[0][1] and not (len(head) > 1 and head[1] == ("=", True)):
-        authserv_id = head[0][0].lower()
-        segments = segments[1:]
-    results = tuple(r for r in map(_resinfo, segments) if r is not None)
-    return AuthResults(authserv_id, results)
 
 
 # --- trust --------------------------------------------------------------------------------------
@@ -155,26 +65,11 @@ class TrustPolicy:
         object.__setattr__(self, "authserv_ids", ids)
 
 
-def _domain_of(value: str) -> str:
-    return value.strip().strip("<>").rpartition("@")[2].rstrip(".").lower()
+_VOUCHING = ("dkim", "dmarc")  # for commands: a signature or DMARC, not SPF alone
 
 
-def _passes(result: AuthResult, domain: str) -> bool:
-    if result.result != "pass" or not domain:
-        return False
-    if result.method == "dkim":
-        # The signing domain; Gmail writes only the identity (``header.i=@example.com``).
-        signer = result.props.get("header.d") or result.props.get("header.i", "")
-        return _domain_of(signer) == domain
-    if result.method == "dmarc":
-        return _domain_of(result.props.get("header.from", "")) == domain
-    return False
-
-
-def _describe(result: AuthResult) -> str:
-    keys = ("header.d", "header.i") if result.method == "dkim" else ("header.from",)
-    props = " ".join(f"{k}={result.props[k]}" for k in keys if k in result.props)
-    return f"{result.method}={result.result}" + (f" {props}" if props else "")
+def _vouches(result: AuthResult, domain: str) -> bool:
+    return result.method in _VOUCHING and passes(result, domain)
 
 
 def _from_addresses(msg: Message) -> list[str]:
@@ -201,31 +96,23 @@ def trusted_sender(
         return True, "found in the shared Sent folder"
     if policy.mode == "from-header":
         return True, f"From {sender} is staff (from-header mode: the From header is not verified)"
-    ours = sorted(policy.authserv_ids)
-    if not ours:
+    ours_ids = sorted(policy.authserv_ids)
+    if not ours_ids:
         return False, "no authserv-id configured: Authentication-Results cannot be checked"
     domain = msg.from_.domain
-    heard = False  # a header from our server, whatever it says
-    seen: list[str] = []
-    foreign: list[str] = []
-    for value in msg.header_all("authentication-results"):
-        header = parse_authentication_results(value)
-        writer = header.authserv_id or NO_AUTHSERV_ID
-        if writer not in policy.authserv_ids:
-            foreign.append(writer)
-            continue
-        heard = True
-        for result in header.results:
-            if _passes(result, domain):
-                return True, f"Authentication-Results from {writer}: {_describe(result)}"
-            if result.method in ("dkim", "dmarc"):
-                seen.append(_describe(result))
-    if not heard:
-        why = f"no Authentication-Results from {', '.join(ours)}"
-        if foreign:
-            why += f" (ignored those claiming {', '.join(dict.fromkeys(foreign))})"
+    ours = our_results(msg, policy.authserv_ids)
+    if not ours.heard:
+        why = f"no Authentication-Results from {', '.join(ours_ids)}"
+        if ours.foreign:
+            why += f" (ignored those claiming {', '.join(ours.foreign)})"
         return False, why
+    for result in ours.results:
+        if _vouches(result, domain):
+            return True, f"Authentication-Results from {ours.writer}: {describe(result)}"
+    seen = [describe(r) for r in ours.results if r.method in _VOUCHING]
     found = "; ".join(seen) if seen else "no dkim or dmarc result"
+    if ours.ignored_below:
+        found += f"; {ours.ignored_below} lower header(s) claiming {ours.writer} ignored"
     return False, f"no dkim=pass or dmarc=pass for {domain} ({found})"
 
 

@@ -22,6 +22,8 @@ outbox never holds two entries with one key, so a decision taken twice queues on
   prospect, ``ReviveReminder`` to the agent — each a step of the record's cadence
   (``<record>:followup:<n>``) — and ``InformationOverdue`` to the agent and supervisors
   (``<record>:overdue:<tag of the recipient>``).
+- ``CapNotice``: tell the agent or a supervisor that a cap on automatic mail held an
+  acknowledgment back (``cap:<scope>:<hour>:<recipient>``: once per cap, hour and person).
 
 ``cause`` is what the sent mail does to its record (``records.status``); ``auto_submitted`` is
 the RFC 3834 value it carries. ``to_dict`` / ``from_dict`` keep actions in the store, the kind
@@ -53,6 +55,7 @@ class MailKind(StrEnum):
     INFORMATION_OVERDUE = "information_overdue"  # to agent and supervisor: nothing sent in 72 h
     OPTED_OUT = "opted_out"  # to the agent: the prospect asked us to stop
     DIGEST = "digest"  # to the owner, daily
+    CAP_NOTICE = "cap_notice"
 
 
 class NotifyReason(StrEnum):
@@ -271,14 +274,33 @@ class InformationOverdue:
         return f"{self.prospect_id}:overdue:{tag(self.recipient)}"
 
 
+@dataclass(frozen=True)
+class CapNotice:
+    """A cap on automatic mail tripped: ``scope`` (recipient, domain, mailbox) held back the
+    acknowledgment of record ``prospect_id``; ``hour`` (ISO, UTC) is the hour it tripped in."""
+
+    prospect_id: int
+    recipient: str
+    scope: str
+    limit: str
+    hour: str
+    kind: ClassVar[MailKind] = MailKind.CAP_NOTICE
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"cap:{self.scope}:{self.hour}:{self.recipient}"
+
+
 Action = (
     Acknowledge | Notify | Confirm | DeliveryFailed | RelayAnswer | RelayOutcome
-    | CourtesyNote | FollowUp | Drip | ReviveReminder | InformationOverdue
+    | CourtesyNote | FollowUp | Drip | ReviveReminder | InformationOverdue | CapNotice
 )  # fmt: skip
 _TYPES: dict[MailKind, type[Action]] = {
     t.kind: t
     for t in (Acknowledge, Notify, Confirm, DeliveryFailed, RelayAnswer, RelayOutcome,
-              CourtesyNote, FollowUp, Drip, ReviveReminder, InformationOverdue)
+              CourtesyNote, FollowUp, Drip, ReviveReminder, InformationOverdue, CapNotice)
 }  # fmt: skip
 
 

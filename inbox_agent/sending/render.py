@@ -17,6 +17,7 @@ from inbox_agent.records.threads import marker_for
 from inbox_agent.sending.actions import (
     Acknowledge,
     Action,
+    CapNotice,
     Confirm,
     CourtesyNote,
     DeliveryFailed,
@@ -92,6 +93,8 @@ class Renderer:
             return self._revive_reminder(action, prospect, now)
         if isinstance(action, InformationOverdue):
             return self._information_overdue(action, prospect, now)
+        if isinstance(action, CapNotice):
+            return self._cap_notice(action, prospect, now)
         return self._acknowledgment(action, prospect, now)
 
     def _context(self, prospect: Prospect) -> dict[str, object]:
@@ -134,7 +137,8 @@ class Renderer:
         words = action.words or prospect.question
         context = {
             **self._context(prospect),
-            "headline": headline,
+            # what a person must check first (an address the sender chose, …): beside the name
+            "headline": f"{headline}\n(!) {prospect.attention}" if prospect.attention else headline,
             "words": words,
             "status": prospect.status,
             "reply_link": reply_link(
@@ -260,6 +264,22 @@ class Renderer:
         return build(
             key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
             subject=f"[{marker_for(prospect.id)}] Overdue: nothing sent to {name} in {hours} h",
+            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _cap_notice(self, action: CapNotice, prospect: Prospect, now: datetime) -> Letter:
+        """To the agent or a supervisor: a cap held an acknowledgment back (internal)."""
+        context = {
+            **self._context(prospect),
+            "scope": action.scope,
+            "limit": action.limit,
+            "hour": action.hour,
+        }
+        text, _ = self.templates.render("cap_notice", context)
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] Automatic mail held back: {action.scope} cap",
             text=text, html=None, now=now, auto_submitted=action.auto_submitted,
             to=action.recipient, to_name="",
         )  # fmt: skip

@@ -63,6 +63,9 @@ class MemoryStorage(Storage):
     def append(self, changes: Changes) -> None:
         """A commit needs no journal in memory."""
 
+    def snapshot(self) -> None:
+        """Nothing on disk to fold."""
+
 
 class JournalStorage(Storage):
     """TinyDB storage over the store's files: the snapshot plus the journal."""
@@ -148,6 +151,10 @@ class Database:
     def reload(self) -> None:
         """Back to what is durably stored (after a commit failed half-way)."""
         self._storage.load()
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot now: what was erased leaves the disk too."""
+        self._storage.snapshot()
 
     def commit(self, pending: Changes) -> None:
         """Write one transaction's changed documents, atomically and durably."""

@@ -5,13 +5,18 @@ Vocabulary: ``Store`` hands out the project's own dataclasses (``records.prospec
 (or in memory, for tests). Every write happens inside ``transaction()`` and commits together, or
 not at all. ``apply(decision)`` writes everything one incoming message's ``Decision`` says.
 Lookups go through in-memory indexes (open prospect by address, prospect by Message-ID,
-processed-message keys, outbox keys, automatic mail per recipient), so the cost of an inquiry
-does not grow with the number of records stored.
+processed-message keys and content keys, outbox keys, automatic mail per recipient, and
+acknowledgments per recipient domain and in all, for the caps), so the cost of an inquiry does
+not grow with the number of records stored.
+
+Suppressed addresses of people who were forgotten (``forget``) are kept only as a hash
+(``suppression_key``), so their opt-out or bounce still holds without their address.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -40,6 +45,12 @@ from inbox_agent.store.database import Database, docs, shard
 from inbox_agent.store.files import Changes
 
 TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppressed", "state")
+HASHED = "sha256:"  # a suppression kept without its address
+
+
+def suppression_key(email: str) -> str:
+    """How a forgotten person's suppression is kept: a hash of the lower-cased address."""
+    return HASHED + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 class Store:
@@ -83,13 +94,19 @@ class Store:
         self._latest_by_email: dict[str, int] = {}
         for doc_id, doc in docs(data, "prospects"):
             self._index_prospect(doc_id, doc)
-        self._logged: set[str] = {d["key"] for _, d in docs(data, "messages")}
+        self._logged: set[str] = set()
+        self._content: set[str] = set()
+        for _, d in docs(data, "messages"):
+            self._logged.add(d["key"])
+            if d.get("content_key"):
+                self._content.add(d["content_key"])
         self._suppressed: set[str] = {d["email"] for _, d in docs(data, "suppressed")}
         self._state_ids: dict[str, int] = {d["name"]: i for i, d in docs(data, "state")}
         self._outbox_keys: dict[str, int] = {}
         self._outbox_open: set[int] = set()
         self._mail_times: dict[str, set[tuple[int, datetime]]] = {}
         self._sent_kinds: dict[str, MailKind] = {}
+        self._ack_times: dict[str, set[tuple[int, datetime]]] = {}  # by recipient domain
         for doc_id, doc in docs(data, "outbox"):
             self._index_entry(doc_id, outbox.from_dict(doc))
         self._checkpoints: dict[str, int] = {d["folder"]: i for i, d in docs(data, "checkpoints")}
@@ -259,6 +276,12 @@ class Store:
     def log_message(self, entry: LoggedMessage) -> None:
         self._put("messages", self._new_id("messages"), record_to_dict(entry))
         self._logged.add(entry.key)
+        if entry.content_key:
+            self._content.add(entry.content_key)
+
+    def has_content(self, key: str) -> bool:
+        """A message with this ``plan.context.content_key`` was processed (another copy)."""
+        return bool(key) and key in self._content
 
     def messages(self) -> list[LoggedMessage]:
         return [logged_from_dict(d) for _, d in sorted(self._all("messages").items())]
@@ -292,12 +315,13 @@ class Store:
 
     # -- addresses that hard-bounced our mail ----------------------------------------------
     def suppress(self, suppression: Suppression) -> None:
-        if suppression.email not in self._suppressed:
+        if not self.is_suppressed(suppression.email):
             self._suppressed.add(suppression.email)
             self._put("suppressed", self._new_id("suppressed"), record_to_dict(suppression))
 
     def is_suppressed(self, email: str) -> bool:
-        return email.lower() in self._suppressed
+        email = email.lower()
+        return email in self._suppressed or suppression_key(email) in self._suppressed
 
     # -- the outbox -------------------------------------------------------------------------
     def queue(self, action: Action, now: datetime) -> bool:
@@ -318,7 +342,13 @@ class Store:
             self._outbox_open.add(doc_id)
         else:
             self._outbox_open.discard(doc_id)
+        self._index_mail(doc_id, entry)
+
+    def _index_mail(self, doc_id: int, entry: OutboxEntry) -> None:
         self._mail_times.setdefault(entry.recipient, set()).add((doc_id, entry.created_at))
+        if entry.kind == MailKind.ACKNOWLEDGMENT:
+            domain = entry.recipient.rpartition("@")[2]
+            self._ack_times.setdefault(domain, set()).add((doc_id, entry.created_at))
         if entry.message_id:
             self._sent_kinds[entry.message_id.strip("<>")] = entry.kind
 
@@ -337,3 +367,28 @@ class Store:
     def mail_times(self, recipient: str) -> list[datetime]:
         """When automatic mail to this address was queued (for the per-recipient cap)."""
         return sorted(t for _, t in self._mail_times.get(recipient, ()))
+
+    def acknowledgments_to(self, domain: str, since: datetime) -> list[datetime]:
+        """When acknowledgments to addresses at ``domain`` were queued after ``since``."""
+        return sorted(t for _, t in self._ack_times.get(domain.lower(), ()) if t > since)
+
+    def acknowledgments_since(self, since: datetime) -> list[datetime]:
+        """When acknowledgments (to anyone) were queued after ``since`` (the mailbox cap)."""
+        return sorted(t for found in self._ack_times.values() for _, t in found if t > since)
+
+    # -- raw documents, for ``store.forget`` -------------------------------------------
+    def rows(self, table: str) -> dict[int, dict[str, Any]]:
+        """Every document of a logical table (committed and pending)."""
+        return self._all(table)
+
+    def put_row(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
+        """Replace (or, with None, delete) one document, inside a transaction."""
+        self._put(table, doc_id, doc)
+
+    def refold(self) -> None:
+        """After deletions: fold the journal into a snapshot, rebuild the indexes; numbers
+        already given out are never given again."""
+        following = dict(self._next)
+        self._db.compact()
+        self._index()
+        self._next = {t: max(n, following.get(t, n)) for t, n in self._next.items()}

@@ -11,6 +11,8 @@ Vocabulary:
   until the client gives up (``how="hang"``). The sender cannot tell whether its mail went out.
 - *login*: ``SmtpReceiver(credentials={user: password})`` offers AUTH PLAIN/LOGIN without TLS
   and refuses other credentials with 535.
+- *hook*: ``on_receive(fn)`` calls ``fn(received)`` for each accepted message before the
+  ``250`` (a scripted autoresponder answering into a mailbox).
 - *delivery*: with ``deliver_to(dovecot)``, each accepted message is APPENDed to the INBOX of
   the Dovecot user named by the recipient's local part (``bob@example.test`` -> ``bob``) before
   the ``250`` is sent, so once ``sendmail`` returns the message is in the mailbox. Recipients
@@ -90,6 +92,7 @@ class _State:
     drop: _Drop | None = None
     dovecot: Dovecot | None = None
     user_for: Callable[[str], str] = local_part_user
+    on_receive: Callable[[Received], None] | None = None
 
 
 class _Handler:
@@ -177,6 +180,9 @@ class _Handler:
                 if drop.times <= 0:
                     self._state.drop = None
             self._cond.notify_all()
+            hook, got = self._state.on_receive, self._state.received[-1]
+        if hook is not None:  # e.g. a scripted autoresponder (blocking, like delivery)
+            hook(got)
         if drop is not None:
             if drop.how == "close" and server.transport is not None:
                 server.transport.close()
@@ -354,6 +360,12 @@ class SmtpReceiver:
         with self._cond:
             self._state.dovecot = dovecot
             self._state.user_for = user_for
+
+    def on_receive(self, hook: Callable[[Received], None] | None) -> None:
+        """Call ``hook`` with each accepted message, before the ``250``: a scripted
+        correspondent (an autoresponder that answers into a Dovecot INBOX). None turns it off."""
+        with self._cond:
+            self._state.on_receive = hook
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
