@@ -10,7 +10,7 @@ import pytest
 
 from inbox_agent.config import Settings
 from inbox_agent.mail.classify import Kind
-from inbox_agent.mail.relay import NAMED_KEY
+from inbox_agent.mail.named import NAMED_KEY
 from inbox_agent.mail.spam import SpamScore
 from inbox_agent.plan.inbound import UNVERIFIED, InboundRules, decide
 from inbox_agent.records.prospect import Direction, Event, Prospect, Status

@@ -18,7 +18,7 @@ from inbox_agent.mail.contact import Contact, extract_contact, names_person
 from inbox_agent.mail.domains import at_domains, business_domains, domain_of, registrable
 from inbox_agent.mail.language import language_of
 from inbox_agent.mail.message import Message, parse_message
-from inbox_agent.mail.relay import named_address_refusal, sender_contact
+from inbox_agent.mail.named import named_address_refusal, sender_contact
 from inbox_agent.mail.replies import new_text
 from inbox_agent.mail.sources import (
     SITE_SOURCE,

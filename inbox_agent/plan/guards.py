@@ -4,7 +4,7 @@ An acknowledgment (``sending.actions.Acknowledge``) goes to a new inquiry at onc
 hours do not apply) unless one of the guards says no, in this order:
 
 - the reading already refused (a robot, our own or an agent's address, an address the message
-  named that we may not mail: ``mail.relay``);
+  named that we may not mail: ``mail.named``);
 - it is too late: the record was acknowledged, an agent has answered the person, or the record
   has left ``new`` (an agent called, a command moved it);
 - the address hard-bounced our mail;

@@ -4,7 +4,7 @@ Helpers of ``plan.inbound.decide`` (docs/SECURITY.md says what each one stops):
 
 - ``cap_notices``: when a cap on automatic mail (``plan.guards``) held an acknowledgment back,
   tell the agent and the supervisors, once per cap and hour (the outbox key does the "once").
-- ``flagged``: a message that named an address its sender chose (``mail.relay``): the record's
+- ``flagged``: a message that named an address its sender chose (``mail.named``): the record's
   ``attention`` says so, and the agent's notification shows it beside the record's address.
 - ``bounced``: a hard bounce suppresses an address only when it names mail of ours.
 - ``answers_our_mail``: an answer to our own automatic mail within seconds is a robot's; one
@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from inbox_agent.mail.classify import Kind
+from inbox_agent.mail.named import NAMED_KEY, UNVERIFIED_KEY
 from inbox_agent.mail.reading import Reading, ReadingRules, failed_recipients
-from inbox_agent.mail.relay import NAMED_KEY, UNVERIFIED_KEY
 from inbox_agent.plan.context import Context
 from inbox_agent.plan.guards import AckPolicy, CapScope
 from inbox_agent.records.prospect import Direction, Prospect, Suppression
