@@ -10,6 +10,9 @@ can carry, a bug) or that the server refuses for good fails alone, with the reas
 by ``inbox-agent quarantine``, and the person's agent is told so that a human writes to them
 (``plan.delivery``). Every other entry goes on. A broken template is the owner's to fix: those
 entries wait and are retried, and the cycle reports them.
+
+Automatic mail to a person is looked at once more just before it goes: if they asked us to stop
+(or bounced our mail) since it was queued, it is withheld, never sent.
 """
 
 from __future__ import annotations
@@ -34,7 +37,13 @@ from inbox_agent.records.conversation import mail_sent
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.records.status import Cause
 from inbox_agent.sending import outbox
-from inbox_agent.sending.actions import Action, CourtesyNote, FollowUp, RelayAnswer
+from inbox_agent.sending.actions import (
+    TO_THE_PERSON,
+    Action,
+    CourtesyNote,
+    FollowUp,
+    RelayAnswer,
+)
 from inbox_agent.sending.letters import Letter, mail_address
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.smtp import Courier
@@ -106,6 +115,11 @@ class Dispatcher:
             self._file(entry)
             return
         if not entry.due(self.now()):
+            return
+        if entry.kind in TO_THE_PERSON and self.store.is_suppressed(entry.recipient):
+            why = "not sent: the recipient asked us to stop, or bounced our mail, meanwhile"
+            log.info("%s: %s", entry.key, why)
+            self._save(outbox.withheld(entry, self.now(), why))
             return
         about = entry.prospect_id  # None: mail about no one record (the digest)
         prospect = self.store.prospect(about) if about is not None else None

@@ -171,6 +171,7 @@ class _Pass:
             latest_by_email=found((a, store.latest_prospect_for(a)) for a in keys.addresses),
             mail_times=MappingProxyType({a: tuple(store.mail_times(a)) for a in keys.addresses}),
             suppressed=frozenset(a for a in keys.addresses if store.is_suppressed(a)),
+            opted_out=frozenset(a for a in keys.addresses if store.opted_out_only(a)),
             our_mail=MappingProxyType(
                 {m: k for m in keys.message_ids if (k := store.sent_kind(m)) is not None}
             ),

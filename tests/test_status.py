@@ -54,6 +54,8 @@ def at(status_: str, base: Prospect = SENT, **kw: Unpack[_Fields]) -> Prospect:
         ("call", "won", "done"),
         ("drip", "lost", "done"),
         ("new", "closed", "done"),
+        ("follow_up", "opted_out", "done"),
+        ("drip", "opted_out", "done"),
     ],
 )
 def test_sop_steps(start: str, cause: str, expected: str) -> None:
@@ -73,6 +75,7 @@ def test_sop_steps(start: str, cause: str, expected: str) -> None:
         ("done", "information_sent"),  # an agent's mail on a closed record does not reopen it
         ("done", "prospect_replied"),
         ("done", "lost"),
+        ("done", "opted_out"),  # asking twice closes nothing more
         ("done", "acknowledged"),
         ("drip", "revive_reminder"),
     ],

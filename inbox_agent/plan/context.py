@@ -5,7 +5,8 @@ Message-IDs it refers to, the record numbers quoted in it (our ``IA-<n>`` refere
 ``#record n`` command), and the addresses it involves (sender, recipients, the person a form
 names, addresses a bounce reports). The poller reads exactly those from the store into a
 ``Context``: the records found under each key, when automatic mail last went to each address,
-to each of their domains and from the whole mailbox (the caps), which of them are suppressed,
+to each of their domains and from the whole mailbox (the caps), which of them are suppressed
+(and which only because they asked us to stop),
 which of the Message-IDs are mail we sent (and of what kind), whether the same message was
 already seen through another address or folder (``content_key``), what a spam filter said
 (``spam``), who was assigned last, and the number the next new record gets.
@@ -22,6 +23,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from inbox_agent.mail.message import Message
+from inbox_agent.mail.optout import unsubscribe_link
 from inbox_agent.mail.reading import Reading, failed_recipients
 from inbox_agent.mail.spam import SpamScore
 from inbox_agent.records.commands import parse_commands
@@ -61,6 +63,9 @@ def content_key(msg: Message) -> str:
 def wanted(reading: Reading) -> Wanted:
     msg = reading.message
     ids = [int(m.group(1)) for m in MARKER.finditer(msg.text)]
+    link = unsubscribe_link(msg.subject)
+    if link is not None:  # our List-Unsubscribe mailto names the record in its subject
+        ids.append(link[0])
     addresses = [reading.sender, *(a.email for a in (*msg.to, *msg.cc))]
     if reading.contact is not None:
         addresses.append(reading.contact.email)
@@ -95,6 +100,7 @@ class Context:
         default_factory=lambda: MappingProxyType({})
     )
     suppressed: frozenset[str] = frozenset()
+    opted_out: frozenset[str] = frozenset()  # suppressed only because they asked us to stop
     our_mail: Mapping[str, MailKind] = field(default_factory=lambda: MappingProxyType({}))
     last_assigned: str | None = None
     next_id: int = 1  # the number a new record gets

@@ -38,7 +38,7 @@ from inbox_agent.mail.message import Message
 from inbox_agent.mail.reading import ACKNOWLEDGE, Reading, ReadingRules
 from inbox_agent.mail.replies import summary as text_summary
 from inbox_agent.mail.spam import spam_checked
-from inbox_agent.plan import safety
+from inbox_agent.plan import optout, safety
 from inbox_agent.plan.context import Context, content_key
 from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, plan_acknowledgment
 from inbox_agent.plan.relay import answers_our_mail_to_agents, relay, words_for_prospect
@@ -99,6 +99,7 @@ class Decision:
     log: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     quarantine: QuarantineEntry | None = None  # for a person to handle (``inbox-agent quarantine``)
+    lift: tuple[str, ...] = ()  # addresses whose opt-out ends: they wrote in again themselves
 
     @property
     def record(self) -> Prospect | None:
@@ -121,6 +122,8 @@ class _Outcome:
     note: str = ""  # why it was taken for what it is, when not the detectors' reason
     no_ack: str = ""  # why it must not be acknowledged, whatever the guards say
     unverified: str = ""  # staff-looking mail that could not be verified, and why
+    stop: optout.Stop | None = None  # they asked us to stop writing (``plan.optout``)
+    suppress: tuple[Suppression, ...] = ()
 
 
 def is_human_from_us(msg: Message, rules: ReadingRules) -> bool:
@@ -171,8 +174,13 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
         unverified=bool(outcome.unverified),
     )  # fmt: skip
     suppress, warnings, lines = safety.bounced(reading, context, rules)
+    suppress = (*suppress, *outcome.suppress)
     log.extend(lines)
     records = (record,) if record is not None and outcome.changed else ()
+    if outcome.stop is not None:  # no acknowledgment, no notification: the agent is told once
+        log.append(f"{outcome.stop.email}: asked us to stop writing ({outcome.stop.how})")
+        return Decision(outcome.kind, logged, records, outcome.created, outcome.mail, suppress,
+                        log=tuple(log), warnings=warnings)  # fmt: skip
     for_a_person = None
     if outcome.unanswerable:  # never nothing: a person must answer it by hand
         sender = " ".join(msg.header("from").split())[:120] or "none"
@@ -186,12 +194,17 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
     mail: list[Action] = []
     state: list[tuple[str, str]] = []
     held: CapScope | None = None
+    lift = optout.lifted(record, reading, context) if outcome.created else None
+    if lift is not None:  # they asked us to stop before, and now wrote in again themselves
+        record, records = lift, (lift,)
+        log.append(f"record {record.id}: {record.email} wrote in again: their opt-out is lifted")
     if outcome.kind in (Kind.INQUIRY, Kind.PROSPECT_REPLY):  # first: it is the urgent one
         domain = record.email.rpartition("@")[2]
         plan = plan_acknowledgment(
             record, wanted=reading.action == ACKNOWLEDGE and not outcome.no_ack,
             refusal=outcome.no_ack or reading.action_reason, arrived=context.arrived,
-            now=context.now, suppressed=record.email in context.suppressed, policy=rules.ack,
+            now=context.now, policy=rules.ack,
+            suppressed=record.email in context.suppressed and lift is None,
             recent=Recent(context.mail_times.get(record.email, ()),
                           context.domain_times.get(domain, ()), context.mailbox_times),
             count_domain=not reading.source.known_sender,
@@ -228,7 +241,7 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
         log.append(f"record {record.id}: the {held} cap is full: agent and supervisors told")
     return Decision(
         outcome.kind, logged, records, outcome.created, tuple(mail), suppress, tuple(state),
-        tuple(log), warnings,
+        tuple(log), warnings, lift=(record.email,) if lift is not None else (),
     )  # fmt: skip
 
 
@@ -252,6 +265,16 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
         keep_body=rules.keep_bodies,
     )  # fmt: skip
     record = thread.record
+    stop = optout.request(reading, kind, record, context)
+    if stop is not None:
+        agent = (stop.record.assigned_to if stop.record else None) or next(
+            iter(rules.supervisors), ""
+        )
+        closed, suppression, told = optout.stopped(
+            stop, replace(event, kind=optout.EVENT), context, agent or ""
+        )
+        return _Outcome(kind, closed, changed=closed is not None, mail=told, stop=stop,
+                        suppress=(suppression,), note=f"asked us to stop ({stop.how})")  # fmt: skip
     # '#' lines from anyone but staff are text, not commands: "#lost my old supplier…" is a lead
     if kind == Kind.PROSPECT_REPLY and record is not None:
         accepted = conversation.accepted_meeting(msg)

@@ -102,6 +102,24 @@ def noted(record: Prospect, event: Event) -> Prospect:
     return _with_event(record, event)
 
 
+def opted_out(record: Prospect, event: Event, now: datetime, how: str) -> Prospect:
+    """They asked us to stop writing (``how``: their words, or the unsubscribe link): no
+    automatic mail again, the record closed. Asking again only adds the message."""
+    updated = _with_event(record, event)
+    if record.opted_out_at is not None:
+        return updated
+    updated = replace(updated, last_inbound_at=now, opted_out_at=now,
+                      lost_reason=record.lost_reason or f"opted out ({how})")  # fmt: skip
+    return _moved(updated, Cause.OPTED_OUT, now)
+
+
+def wrote_again(record: Prospect, opted_out: str, now: datetime) -> Prospect:
+    """A person who had asked us to stop (``opted_out``: when) wrote in again themselves."""
+    why = f"wrote in again after asking us to stop ({opted_out}): automatic mail allowed again"
+    event = Event(now, Direction.INTERNAL, "opt_out_lifted", summary=why)
+    return replace(record, timeline=(*record.timeline, event))
+
+
 def assigned(record: Prospect, agent: str, why: str, now: datetime) -> Prospect:
     event = Event(now, Direction.INTERNAL, "assigned", summary=f"assigned to {agent} ({why})")
     return replace(record, assigned_to=agent, timeline=(*record.timeline, event))

@@ -157,13 +157,23 @@ class LoggedMessage:
     unverified: bool = False  # staff-looking mail whose sender could not be verified
 
 
+OPT_OUT = "opt-out"  # a Suppression's reason begins with it: they asked us to stop
+BOUNCE = "bounce"  # ... or with this: their address hard-bounced mail of ours
+
+
 @dataclass(frozen=True)
 class Suppression:
-    """An address that gets no more automatic mail (it hard-bounced ours), and why."""
+    """An address that gets no more automatic mail, and why: it hard-bounced ours (``reason``
+    begins ``bounce``) or they asked us to stop (``opt-out``: lifted when they write in again
+    themselves)."""
 
     email: str
     reason: str
     at: datetime
+
+    @property
+    def category(self) -> str:
+        return self.reason.split(" ", 1)[0].split(":", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Vocabulary (DOMAIN.md, seeds 001/002):
   (engaged: answered an agent, agreed to a call or meeting) → ``customer`` (bought).
 - A **cause** is what happened: an observation (``acknowledged``, ``information_sent``,
   ``courtesy_note``, ``revive_reminder``, ``cap_reached``, ``prospect_replied``,
-  ``meeting_agreed``, ``won``, ``lost``, ``closed``) or ``command`` (an agent set a value by mail).
+  ``meeting_agreed``, ``won``, ``lost``, ``closed``, ``opted_out``) or ``command`` (an agent
+  set a value by mail).
 - A **transition** is one row of the table: from a status (``*`` = any status but ``done``), a
   cause, and the status it leads to, optionally only ``when`` a named condition holds.
 - A **change** is one field that moved, with its time and cause; ``apply`` returns them so the
@@ -58,6 +59,7 @@ class Cause(StrEnum):
     WON = "won"
     LOST = "lost"
     CLOSED = "closed"
+    OPTED_OUT = "opted_out"
     COMMAND = "command"
 
 
@@ -96,7 +98,9 @@ CAUSES: Mapping[Cause, str] = {
     Cause.MEETING_AGREED: "the person agreed to a call or a meeting",
     Cause.WON: "the sale was made (a `#sale` command)",
     Cause.LOST: "the prospect said no; the objection is kept in `lost_reason` (a `#lost` command)",
-    Cause.CLOSED: "closed for another reason: a duplicate, not a real inquiry, asked to stop",
+    Cause.CLOSED: "closed for another reason: a duplicate, not a real inquiry",
+    Cause.OPTED_OUT: "the person asked us to stop writing (their words, or the unsubscribe link):"
+    " no automatic mail ever again, unless they write in again themselves",
     COMMAND: "an agent or owner set a status or stage by mail (`#status email`, `#stage prospect`)",
 }
 
@@ -125,6 +129,7 @@ STATUS_TABLE: tuple[Transition, ...] = (
     Transition(ANY_OPEN, "won", "done"),
     Transition(ANY_OPEN, "lost", "done"),
     Transition(ANY_OPEN, "closed", "done"),
+    Transition(ANY_OPEN, "opted_out", "done"),
 )
 
 STAGE_TABLE: tuple[Transition, ...] = (

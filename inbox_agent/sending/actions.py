@@ -293,15 +293,37 @@ class CapNotice:
         return f"cap:{self.scope}:{self.hour}:{self.recipient}"
 
 
+@dataclass(frozen=True)
+class OptedOut:
+    """To the agent (or a supervisor), once per record: the person asked us to stop writing;
+    ``how``: their words, or "the unsubscribe link"."""
+
+    prospect_id: int
+    recipient: str
+    how: str
+    kind: ClassVar[MailKind] = MailKind.OPTED_OUT
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:opted_out"
+
+
 Action = (
     Acknowledge | Notify | Confirm | DeliveryFailed | RelayAnswer | RelayOutcome
-    | CourtesyNote | FollowUp | Drip | ReviveReminder | InformationOverdue | CapNotice
+    | CourtesyNote | FollowUp | Drip | ReviveReminder | InformationOverdue | CapNotice | OptedOut
 )  # fmt: skip
 _TYPES: dict[MailKind, type[Action]] = {
     t.kind: t
     for t in (Acknowledge, Notify, Confirm, DeliveryFailed, RelayAnswer, RelayOutcome,
-              CourtesyNote, FollowUp, Drip, ReviveReminder, InformationOverdue, CapNotice)
+              CourtesyNote, FollowUp, Drip, ReviveReminder, InformationOverdue, CapNotice,
+              OptedOut)
 }  # fmt: skip
+# Automatic mail to the prospect themselves: never to someone who asked us to stop.
+TO_THE_PERSON = frozenset(
+    {MailKind.ACKNOWLEDGMENT, MailKind.COURTESY_NOTE, MailKind.FOLLOW_UP, MailKind.DRIP}
+)
 
 
 def to_dict(action: Action) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Vocabulary: an ``OutboxEntry`` carries the ``action`` it carries out (``sending.actions``), whose
 ``key`` is the entry's idempotency key — the outbox never holds two entries with one key, so
 nothing is queued twice — and, once rendered, a deterministic Message-ID. Its ``status`` goes
-``pending`` → ``sent`` (or ``failed`` on a permanent refusal). The raw message is rendered once
+``pending`` → ``sent`` (or ``failed`` on a permanent refusal, or ``withheld`` when, by the time
+it would go, its recipient asked us to stop or bounced our mail). The raw message is rendered once
 and kept, so a resend after an ambiguous failure is byte for byte the same mail with the same
 Message-ID, which receiving clients collapse. The functions here are pure: given an entry, an
 outcome and ``now``, they return the next entry.
@@ -27,9 +28,11 @@ class Delivery(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    WITHHELD = "withheld"  # not sent: the recipient asked us to stop (or bounced) meanwhile
 
 
 PENDING, SENT, FAILED = Delivery.PENDING, Delivery.SENT, Delivery.FAILED
+WITHHELD = Delivery.WITHHELD
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,11 @@ def failed(entry: OutboxEntry, now: datetime, error: str) -> OutboxEntry:
     return replace(
         entry, status=FAILED, attempts=entry.attempts + 1, last_error=error, sent_at=None
     )
+
+
+def withheld(entry: OutboxEntry, now: datetime, why: str) -> OutboxEntry:
+    """Never sent, and never will be: nothing of it is kept but the reason."""
+    return replace(entry, status=WITHHELD, last_error=why, raw=b"", next_attempt_at=None)
 
 
 _TIMES = ("created_at", "next_attempt_at", "sent_at")

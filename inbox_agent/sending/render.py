@@ -26,6 +26,7 @@ from inbox_agent.sending.actions import (
     InformationOverdue,
     Notify,
     NotifyReason,
+    OptedOut,
     RelayAnswer,
     RelayOutcome,
     ReviveReminder,
@@ -95,6 +96,8 @@ class Renderer:
             return self._information_overdue(action, prospect, now)
         if isinstance(action, CapNotice):
             return self._cap_notice(action, prospect, now)
+        if isinstance(action, OptedOut):
+            return self._opted_out(action, prospect, now)
         return self._acknowledgment(action, prospect, now)
 
     def _context(self, prospect: Prospect) -> dict[str, object]:
@@ -264,6 +267,17 @@ class Renderer:
         return build(
             key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
             subject=f"[{marker_for(prospect.id)}] Overdue: nothing sent to {name} in {hours} h",
+            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    def _opted_out(self, action: OptedOut, prospect: Prospect, now: datetime) -> Letter:
+        """To the agent, once: the person asked us to stop; their record is closed."""
+        text, _ = self.templates.render("opted_out", {**self._context(prospect), "how": action.how})
+        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] {name} asked us to stop writing",
             text=text, html=None, now=now, auto_submitted=action.auto_submitted,
             to=action.recipient, to_name="",
         )  # fmt: skip

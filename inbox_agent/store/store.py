@@ -26,6 +26,7 @@ from typing import Any
 from inbox_agent.exceptions import StoreError
 from inbox_agent.plan.inbound import Decision
 from inbox_agent.records.prospect import (
+    OPT_OUT,
     Checkpoint,
     LoggedMessage,
     Prospect,
@@ -37,6 +38,7 @@ from inbox_agent.records.prospect import (
     prospect_to_dict,
     quarantine_from_dict,
     record_to_dict,
+    suppression_from_dict,
 )
 from inbox_agent.sending import outbox
 from inbox_agent.sending.actions import Action, MailKind
@@ -100,7 +102,9 @@ class Store:
             self._logged.add(d["key"])
             if d.get("content_key"):
                 self._content.add(d["content_key"])
-        self._suppressed: set[str] = {d["email"] for _, d in docs(data, "suppressed")}
+        self._suppressed: dict[str, dict[int, str]] = {}  # address (or hash) -> {doc: category}
+        for doc_id, doc in docs(data, "suppressed"):
+            self._index_suppression(doc_id, suppression_from_dict(doc))
         self._state_ids: dict[str, int] = {d["name"]: i for i, d in docs(data, "state")}
         self._outbox_keys: dict[str, int] = {}
         self._outbox_open: set[int] = set()
@@ -188,6 +192,8 @@ class Store:
             self.save_prospect(record)
         for suppression in decision.suppress:
             self.suppress(suppression)
+        for email in decision.lift:
+            self.lift(email)
         for name, value in decision.state:
             self.set_state(name, value)
         if decision.logged is not None:
@@ -313,15 +319,38 @@ class Store:
         self._state_ids[name] = doc_id
         self._put("state", doc_id, {"name": name, "value": value})
 
-    # -- addresses that hard-bounced our mail ----------------------------------------------
+    # -- addresses that get no automatic mail: hard bounces, opt-outs ----------------------
+    def _index_suppression(self, doc_id: int, suppression: Suppression) -> None:
+        self._suppressed.setdefault(suppression.email, {})[doc_id] = suppression.category
+
+    def _categories(self, email: str) -> list[str]:
+        email = email.lower()
+        found = (self._suppressed.get(k, {}) for k in (email, suppression_key(email)))
+        return [c for d in found for c in d.values()]
+
     def suppress(self, suppression: Suppression) -> None:
-        if not self.is_suppressed(suppression.email):
-            self._suppressed.add(suppression.email)
-            self._put("suppressed", self._new_id("suppressed"), record_to_dict(suppression))
+        """Kept once per address and category (a bounce, an opt-out)."""
+        if suppression.category not in self._categories(suppression.email):
+            doc_id = self._new_id("suppressed")
+            self._index_suppression(doc_id, suppression)
+            self._put("suppressed", doc_id, record_to_dict(suppression))
 
     def is_suppressed(self, email: str) -> bool:
+        return bool(self._categories(email))
+
+    def opted_out_only(self, email: str) -> bool:
+        """Suppressed because they asked us to stop, and for no other reason (a bounce)."""
+        found = self._categories(email)
+        return bool(found) and all(c == OPT_OUT for c in found)
+
+    def lift(self, email: str) -> None:
+        """They wrote in again themselves: their opt-out no longer holds (a bounce still does)."""
         email = email.lower()
-        return email in self._suppressed or suppression_key(email) in self._suppressed
+        for key in (email, suppression_key(email)):
+            held = self._suppressed.get(key, {})
+            for doc_id in [i for i, c in held.items() if c == OPT_OUT]:
+                del held[doc_id]
+                self._put("suppressed", doc_id, None)
 
     # -- the outbox -------------------------------------------------------------------------
     def queue(self, action: Action, now: datetime) -> bool:
