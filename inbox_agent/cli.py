@@ -279,7 +279,7 @@ def due(obj: Context, at: str | None, as_json: bool) -> None:
     """What automatic mail and agent reminders will go out, to whom and when; does nothing."""
     from datetime import datetime
 
-    from inbox_agent.plan.followups import plan, upcoming
+    from inbox_agent.plan.followups import schedule
     from inbox_agent.rules import followup_rules
 
     settings = obj.settings()
@@ -290,17 +290,9 @@ def due(obj: Context, at: str | None, as_json: bool) -> None:
         raise UsageError(f"--at: not an ISO time: {at!r}") from exc
     if when.tzinfo is None:
         when = when.replace(tzinfo=rules.calendar.zone)
-    rows: list[dict[str, Any]] = []
     with Store.open(settings.store.path, read_only=True) as store:
-        for record in store.prospects():
-            blocked = store.is_suppressed(record.email)
-            nxt = upcoming(record, rules, blocked=blocked)
-            if nxt is None:
-                continue
-            goes = rules.calendar.next_open(max(nxt.at, when))
-            now = plan(record, when, rules, blocked=blocked)
-            rows.append(due_row(record, nxt, goes, [a.key for a in now.actions], now.reason))
-    rows.sort(key=lambda r: str(r["sends_at"]))
+        records = ((r, store.is_suppressed(r.email)) for r in store.prospects())
+        rows = [due_row(s) for s in schedule(records, when, rules)]
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else due_table(rows))
 
 

@@ -75,7 +75,7 @@ def on_sent(prospect: Prospect, entry: OutboxEntry, now: datetime) -> Prospect:
     return mail_sent(
         prospect, kind=entry.kind, message_id=entry.message_id, recipient=entry.recipient,
         cause=action.cause, now=now, by=by, words=words, follow_up=follow_up,
-        then=Cause.CAP_REACHED if final else None,
+        then=Cause.CAP_REACHED if final else None, template=getattr(action, "template", ""),
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from inbox_agent.mail.reading import Reading
-from inbox_agent.plan.followups import Upcoming
+from inbox_agent.plan.followups import Scheduled
 from inbox_agent.records.prospect import LoggedMessage, Prospect, QuarantineEntry
 from inbox_agent.sending.outbox import OutboxEntry
 
@@ -160,15 +160,16 @@ def undeliverable_table(entries: Sequence[OutboxEntry]) -> str:
     return table(rows, ("when", "record", "mail", "to", "reason"))
 
 
-def due_row(
-    p: Prospect, nxt: Upcoming, sends_at: datetime, now: Sequence[str], reason: str
-) -> dict[str, Any]:
-    """One line of ``inbox-agent due``: the record's next step, and what would go now."""
+def due_row(s: Scheduled) -> dict[str, Any]:
+    """One line of ``inbox-agent due``: what goes when, to whom; what would go now."""
+    p = s.record
+    first = s.actions[0] if s.actions else None
     return {
         "record": p.id, "email": p.email, "name": f"{p.name} {p.surname}".strip(),
-        "what": str(nxt.what), "to": nxt.to, "template": nxt.template,
-        "due_at": nxt.at.isoformat(), "sends_at": sends_at.isoformat(),
-        "now": list(now), "reason": reason,
+        "what": str(first.kind) if first else "", "to": [a.recipient for a in s.actions],
+        "template": str(getattr(first, "template", "")), "keys": [a.key for a in s.actions],
+        "due_at": s.due_at.isoformat(), "sends_at": s.goes.isoformat(), "now": list(s.now),
+        "reason": s.reason,
     }  # fmt: skip
 
 
@@ -177,7 +178,7 @@ def due_table(rows: Sequence[dict[str, Any]]) -> str:
         return "Nothing due."
     lines = [
         (str(r["sends_at"])[:16].replace("T", " "), f"#{r['record']}", r["name"] or r["email"],
-         r["what"], r["to"], "now" if r["now"] else "")
+         r["what"], ", ".join(r["to"]), "now" if r["now"] else "")
         for r in rows
     ]  # fmt: skip
     return table(lines, ("goes", "record", "who", "what", "to", ""))

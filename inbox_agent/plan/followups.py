@@ -28,6 +28,7 @@ cadence steps), so a crash or a restart never sends one twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -150,7 +151,7 @@ def upcoming(record: Prospect, rules: FollowUpRules, *, blocked: bool = False) -
     agent = record.assigned_to or next(iter(rules.supervisors), "")
     if record.information_sent_at is None:
         told = _last(record, frozenset({OVERDUE}))
-        if record.status != Status.CALL or told is not None or not agent:
+        if record.status not in (Status.NEW, Status.CALL) or told is not None or not agent:
             return None
         at = rules.after(record.created_at, rules.information_hours)
         return Upcoming(at, OVERDUE, agent, "information_overdue", -1)
@@ -209,6 +210,37 @@ def plan(record: Prospect, now: datetime, rules: FollowUpRules, *, blocked: bool
     return Plan(_actions(updated, nxt, rules), updated if skipped else None, None, reason)
 
 
+@dataclass(frozen=True)
+class Scheduled:
+    """One line of ``inbox-agent due``: a record's next step falls due at ``due_at`` and goes
+    at ``goes`` (when the business is open), as ``actions`` (a stale step skipped by then);
+    ``now``: the keys that would go if the daemon ran at the time asked about."""
+
+    record: Prospect
+    due_at: datetime
+    goes: datetime
+    actions: tuple[Action, ...]
+    reason: str
+    now: tuple[str, ...]
+
+
+def schedule(
+    records: Iterable[tuple[Prospect, bool]], now: datetime, rules: FollowUpRules
+) -> list[Scheduled]:
+    """The next step of each record (given with whether its address is blocked), soonest
+    first, as the daemon would see it from ``now`` if no mail came meanwhile; sends nothing."""
+    found = []
+    for record, blocked in records:
+        nxt = upcoming(record, rules, blocked=blocked)
+        if nxt is None:
+            continue
+        goes = rules.calendar.next_open(max(nxt.at, now))
+        then = plan(record, goes, rules, blocked=blocked)
+        keys = tuple(a.key for a in plan(record, now, rules, blocked=blocked).actions)
+        found.append(Scheduled(record, nxt.at, goes, then.actions, then.reason, keys))
+    return sorted(found, key=lambda s: (s.goes, s.record.id))
+
+
 def _thread(record: Prospect) -> tuple[str, tuple[str, ...]]:
     ids = [
         e.message_id
@@ -222,6 +254,25 @@ def _number(record: Prospect) -> int:
     return 1 + sum(1 for e in record.timeline if e.kind in STEPS or e.kind == OVERDUE)
 
 
+def last_template(record: Prospect) -> str:
+    """The template of the last automatic mail that went to the person ("" if none)."""
+    ours = [e for e in record.timeline if e.direction == Direction.OUT and e.template]
+    return ours[-1].template if ours else ""
+
+
+def _fresh(template: str, record: Prospect, rules: FollowUpRules) -> str:
+    """``template``, unless the last mail to them came from it: then the next of the cadence's
+    (and the drip's) templates that did not — a second cadence never opens with the courtesy
+    note the first one ended on."""
+    last = last_template(record)
+    if template != last:
+        return template
+    mails = (s.template for s in rules.cadence(record.stage) if s.channel == Channel.MAIL)
+    pool = list(dict.fromkeys((*mails, *rules.drip)))
+    i = pool.index(template) if template in pool else -1
+    return next((t for t in (*pool[i + 1 :], *pool[: i + 1]) if t != last), template)
+
+
 def _actions(record: Prospect, nxt: Upcoming, rules: FollowUpRules) -> tuple[Action, ...]:
     n, pid = _number(record), record.id
     if nxt.what == OVERDUE:  # the agent and every supervisor, once
@@ -231,10 +282,11 @@ def _actions(record: Prospect, nxt: Upcoming, rules: FollowUpRules) -> tuple[Act
         since = (anchor(record) or record.created_at).isoformat()
         return (ReviveReminder(pid, nxt.to, n, since),)
     in_reply_to, refs = _thread(record)
+    template = _fresh(nxt.template, record, rules)
     if nxt.what == MailKind.DRIP:
-        return (Drip(pid, nxt.to, n, nxt.template, in_reply_to, refs),)
+        return (Drip(pid, nxt.to, n, template, in_reply_to, refs),)
     final = record.follow_ups_sent + 1 >= rules.cap(record.stage) or not any(
         s.channel == Channel.MAIL for s in rules.cadence(record.stage)[nxt.step + 1 :]
     )
     kind = CourtesyNote if nxt.what == MailKind.COURTESY_NOTE else FollowUp
-    return (kind(pid, nxt.to, n, nxt.template, in_reply_to, refs, final=final),)
+    return (kind(pid, nxt.to, n, template, in_reply_to, refs, final=final),)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from inbox_agent.mail.classify import Kind
+from inbox_agent.mail.domains import PUBLIC_MAIL_DOMAINS
 from inbox_agent.mail.message import Message
 from inbox_agent.mail.reading import ACKNOWLEDGE, Reading, ReadingRules
 from inbox_agent.mail.replies import summary as text_summary
@@ -207,7 +208,7 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
             suppressed=record.email in context.suppressed and lift is None,
             recent=Recent(context.mail_times.get(record.email, ()),
                           context.domain_times.get(domain, ()), context.mailbox_times),
-            count_domain=not reading.source.known_sender,
+            count_domain=not reading.source.known_sender and domain not in PUBLIC_MAIL_DOMAINS,
         )  # fmt: skip
         if plan.action is None:
             log.append(f"record {record.id} {msg.message_id}: no acknowledgment: {plan.why}")

@@ -128,7 +128,7 @@ def assigned(record: Prospect, agent: str, why: str, now: datetime) -> Prospect:
 def mail_sent(
     record: Prospect, *, kind: str, message_id: str, recipient: str, cause: Cause | None,
     now: datetime, by: str | None = None, words: str = "", follow_up: bool = False,
-    then: Cause | None = None,
+    then: Cause | None = None, template: str = "",
 ) -> Prospect:  # fmt: skip
     """The record after one of our mails went out: the letter in the timeline, and ``cause``
     applied (an acknowledgment: ``acknowledged_at`` set, new → call; an agent's answer passed
@@ -139,7 +139,7 @@ def mail_sent(
     said = text_summary(words) if words else f"{kind} sent"
     event = Event(
         now, Direction.OUT if to_prospect else Direction.INTERNAL, kind, mid,
-        said + ("" if to_prospect else f" to {recipient}"),
+        said + ("" if to_prospect else f" to {recipient}"), template=template,
     )  # fmt: skip
     updated = replace(record, message_ids=(*record.message_ids, mid),
                       timeline=(*record.timeline, event))  # fmt: skip

@@ -72,6 +72,7 @@ class Event:
     folder: str = ""
     uid: int = 0
     body: str | None = None
+    template: str = ""  # our mail: the template it was written from (no template twice in a row)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     }  # fmt: skip
     if event.body is not None:
         data["body"] = event.body
+    if event.template:
+        data["template"] = event.template
     return data
 
 
