@@ -15,6 +15,9 @@ The poller reads a ``Context`` (``plan.context``) from the store, calls ``decide
 4. **Bounces**: an address that hard-bounced mail we sent gets no more automatic mail — only
    when the bounce names mail of ours (our Message-ID in its returned headers, our loop header),
    never on a stranger's ``X-Failed-Recipients`` alone.
+5. **Stops** (``plan.optout``): a person's request to stop (their words, or our unsubscribe
+   link) closes the record, suppresses the address and tells the agent once — nothing else is
+   mailed; a new inquiry from someone who had opted out, from their own address, lifts it.
 
 The safety rules on top (docs/SECURITY.md): the same message seen through another address or
 folder is processed once; a spam filter's verdict (``context.spam``) makes it spam; a message
