@@ -195,3 +195,30 @@ def test_an_opt_out_by_the_unsubscribe_button_holds(
         assert not store.is_suppressed(dee)
         latest = store.open_prospect_for(dee)
         assert latest is not None and any(e.kind == "opt_out_lifted" for e in latest.timeline)
+
+
+def test_a_silent_lead_gets_two_follow_ups_then_only_the_drip(
+    dovecot: Dovecot, mailbox_user: MailboxUser, smtp_server: SmtpReceiver, config: Path
+) -> None:
+    """The lead cap (2): the courtesy note at 48 h, the follow-up at 7 days, then nothing until
+    the drip 30 days after that — however often the daemon looks."""
+    eve = "eve@example.org"
+    monday_9am = utc(2026, 6, 1, 7, 0)
+    answered(dovecot, mailbox_user, config, f"Eve <{eve}>", monday_9am,
+             inquiry_id="<inq-eve@example.org>")  # fmt: skip
+    for when in (
+        utc(2026, 6, 3, 8, 5),
+        utc(2026, 6, 4, 8, 5),
+        utc(2026, 6, 8, 8, 5),
+        utc(2026, 6, 9, 8, 5),
+        utc(2026, 6, 15, 8, 5),
+        utc(2026, 6, 29, 8, 5),
+    ):
+        poll_at(config, mailbox_user, when)  # fmt: skip
+    subjects = [m["X-Inbox-Agent"].split(";")[0] for m in to(smtp_server, eve)]
+    assert subjects == ["acknowledgment", "courtesy_note", "follow_up"]
+    with Store.open(load_settings(config).store.path, read_only=True) as store:
+        record = store.open_prospect_for(eve)
+        assert record is not None and record.status == "drip" and record.follow_ups_sent == 2
+    poll_at(config, mailbox_user, utc(2026, 7, 8, 8, 30))  # 30 days after the follow-up
+    assert [m["X-Inbox-Agent"].split(";")[0] for m in to(smtp_server, eve)][-1] == "drip"
