@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings, secret
 from inbox_agent.dispatch import DispatchReport, dispatch
@@ -24,6 +25,7 @@ from inbox_agent.plan.guards import AckPolicy
 from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.poller import Folder, PollReport, poll_folder
 from inbox_agent.records.trust import TrustPolicy
+from inbox_agent.report.facts import Facts, ReportRules
 from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
 from inbox_agent.sending.render import Business, Renderer
 from inbox_agent.smtp import Courier, SmtpCourier
@@ -74,15 +76,40 @@ def inbound_rules(settings: Settings) -> InboundRules:
     )
 
 
+def business(settings: Settings) -> Business:
+    labels = settings.labels
+    return Business(
+        settings.business.name, settings.acknowledgment.next_step,
+        settings.sla.acknowledge_hours, dict(labels.sources), dict(labels.interests),
+    )  # fmt: skip
+
+
 def renderer(settings: Settings) -> Renderer:
     ack = settings.acknowledgment
     identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
-    labels = settings.labels
-    business = Business(
-        settings.business.name, ack.next_step, settings.sla.acknowledge_hours,
-        dict(labels.sources), dict(labels.interests),
-    )  # fmt: skip
-    return Renderer(Templates(ack.templates), identity, business)
+    return Renderer(Templates(ack.templates), identity, business(settings))
+
+
+def report_rules(settings: Settings) -> ReportRules:
+    sla = settings.sla
+    return ReportRules(
+        business=business(settings),
+        tz=ZoneInfo(settings.business.timezone),
+        acknowledge_within=timedelta(hours=sla.acknowledge_hours),
+        inform_within=timedelta(hours=sla.respond_hours),
+        agents=tuple((a.email, a.name) for a in settings.agents),
+    )
+
+
+def report_facts(store: Store, since: datetime) -> Facts:
+    """What the reports read from the store, for windows from ``since`` on."""
+    return Facts(
+        prospects=tuple(store.prospects_for_report(since)),
+        messages=tuple(store.messages_since(since)),
+        quarantined=tuple(store.quarantined()),
+        undeliverable=tuple(store.undeliverable()),
+        suppressions=tuple(store.suppressions()),
+    )
 
 
 @dataclass

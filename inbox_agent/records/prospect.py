@@ -255,3 +255,13 @@ def quarantine_from_dict(data: dict[str, Any]) -> QuarantineEntry:
 
 def suppression_from_dict(data: dict[str, Any]) -> Suppression:
     return Suppression(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+def touched_since(data: dict[str, Any], since: datetime) -> bool:
+    """Whether a stored record (its plain dict) has a time — a field or a timeline event — at or
+    after ``since``; read without building the record (the newest events first)."""
+    for name in TIME_FIELDS:
+        value = data.get(name)
+        if value and datetime.fromisoformat(value) >= since:
+            return True
+    return any(datetime.fromisoformat(e["at"]) >= since for e in reversed(data.get("timeline", ())))

@@ -32,6 +32,8 @@ from inbox_agent.records.prospect import (
     prospect_to_dict,
     quarantine_from_dict,
     record_to_dict,
+    suppression_from_dict,
+    touched_since,
 )
 from inbox_agent.sending import outbox
 from inbox_agent.sending.actions import Action, MailKind
@@ -312,3 +314,43 @@ class Store:
     def mail_times(self, recipient: str) -> list[datetime]:
         """When automatic mail to this address was queued (for the per-recipient cap)."""
         return sorted(t for _, t in self._mail_times.get(recipient, ()))
+
+    # -- what the reports read (the digest, the monthly review) -----------------------------
+    def has_entry(self, key: str) -> bool:
+        """Whether the outbox holds an entry with this key (sent, waiting or failed)."""
+        return key in self._outbox_keys
+
+    def entry(self, key: str) -> OutboxEntry | None:
+        doc = self._get("outbox", self._outbox_keys[key]) if key in self._outbox_keys else None
+        return outbox.from_dict(doc) if doc else None
+
+    def suppressions(self) -> list[Suppression]:
+        return [suppression_from_dict(d) for _, d in sorted(self._all("suppressed").items())]
+
+    def undeliverable(self) -> list[OutboxEntry]:
+        """Outbox entries refused for good (``failed``), without reading the others."""
+        found = sorted(self._all("outbox").items())
+        return [outbox.from_dict(d) for _, d in found if d["status"] == outbox.FAILED]
+
+    def first_message_at(self) -> datetime | None:
+        """When the first message was processed (None: none ever was)."""
+        found = self._all("messages")
+        return datetime.fromisoformat(found[min(found)]["at"]) if found else None
+
+    def messages_since(self, since: datetime) -> list[LoggedMessage]:
+        """The processed-message log from ``since`` on."""
+        found = sorted(self._all("messages").items())
+        return [logged_from_dict(d) for _, d in found if datetime.fromisoformat(d["at"]) >= since]
+
+    def prospects_for_report(
+        self, since: datetime, whole: frozenset[Status] = frozenset({Status.REVIVE})
+    ) -> list[Prospect]:
+        """What a report from ``since`` on needs, fast: records with a time at or after it,
+        whole; other open records without their timeline (but those in ``whole``); no other."""
+        found = []
+        for doc_id, doc in sorted(self._all("prospects").items()):
+            if touched_since(doc, since) or doc.get("status") in whole:
+                found.append(prospect_from_dict(doc, doc_id))
+            elif doc.get("status") != Status.DONE:
+                found.append(prospect_from_dict({**doc, "timeline": ()}, doc_id))
+        return found
