@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings, secret
@@ -84,10 +86,16 @@ def business(settings: Settings) -> Business:
     )  # fmt: skip
 
 
+def shipped_templates() -> Path:
+    """The templates that ship with the package (what ``inbox-agent init`` writes)."""
+    return Path(str(resources.files("inbox_agent") / "starter" / "templates"))
+
+
 def renderer(settings: Settings) -> Renderer:
     ack = settings.acknowledgment
     identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
-    return Renderer(Templates(ack.templates), identity, business(settings))
+    shipped = Templates(shipped_templates())
+    return Renderer(Templates(ack.templates), identity, business(settings), shipped)
 
 
 def report_rules(settings: Settings) -> ReportRules:

@@ -210,9 +210,7 @@ def test_the_digest_names_every_record_by_its_number_and_links_phones() -> None:
         "inquiries", "speed", "information", "follow_ups", "waiting", "stages", "sales",
         "agents", "needs",
     ]  # fmt: skip
-    assert data["subject"] == (
-        "Acme Widgets: daily digest, Thu 3 Dec: 6 new, 4 waiting, 6 need a person"
-    )
+    assert data["subject"] == ("Acme Widgets digest, Thu 3 Dec: 6 new, 4 waiting, 6 need a person")
     cells = [
         c for s in data["sections"] for t in s["tables"] for r in t["rows"] for c in r["cells"]
     ]

@@ -160,8 +160,8 @@ def digest(facts: Facts, day: date, now: datetime, rules: ReportRules) -> Data:
     ]
     name = rules.business.name
     subject = (
-        f"{name}: daily digest, {windows[0].label}: {first.inquiries} new, "
-        f"{len(waiting_now)} waiting, {need_count} need a person"
+        f"{name} digest, {windows[0].label}: {first.inquiries} new, {len(waiting_now)} waiting, "
+        f"{need_count} need a person"
     )
     return {
         "kind": "digest",
