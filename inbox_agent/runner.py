@@ -1,5 +1,7 @@
 """One full cycle, the thing ``poll`` runs once and the daemon runs on every wake-up:
-read the inbox and the Sent folder (``poller``), then send what is due (``dispatch``).
+read the inbox and the Sent folder (``poller``), queue the timed work that is due
+(``queue_due``: each timed planner — the daily digest — is asked), then send what is due
+(``dispatch``).
 
 This is the only module that wires the others together: it turns the settings into the rules
 the pure layers need (``reading_rules``, ``inbound_rules``, ``renderer``) and hands the seams
@@ -10,24 +12,33 @@ around ``Runner``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings, secret
 from inbox_agent.dispatch import DispatchReport, dispatch
-from inbox_agent.exceptions import MailboxConnectionError, MailboxError
+from inbox_agent.exceptions import MailboxConnectionError, MailboxError, UsageError
 from inbox_agent.imap import ImapMailbox, MailboxSession
 from inbox_agent.mail.classify import ClassifyPolicy
 from inbox_agent.mail.reading import ReadingRules
+from inbox_agent.plan.digest import (
+    DigestSchedule,
+    due_day,
+    is_over,
+    plan_digest,
+    worth_sending,
+)
 from inbox_agent.plan.guards import AckPolicy
 from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.poller import Folder, PollReport, poll_folder
 from inbox_agent.records.trust import TrustPolicy
+from inbox_agent.report.daily import reach
 from inbox_agent.report.facts import Facts, ReportRules
+from inbox_agent.sending.actions import Action, Digest, digest_key
 from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
 from inbox_agent.sending.render import Business, Renderer
 from inbox_agent.smtp import Courier, SmtpCourier
@@ -120,11 +131,27 @@ def report_facts(store: Store, since: datetime) -> Facts:
     )
 
 
+def digest_schedule(settings: Settings) -> DigestSchedule:
+    d = settings.digest
+    return DigestSchedule(time.fromisoformat(d.at), ZoneInfo(settings.business.timezone), d.to)
+
+
+def digest_of(store: Store, settings: Settings, day: date, now: datetime,
+              recipients: Sequence[str]) -> list[Digest]:  # fmt: skip
+    """The digest of ``day`` made now from the store, one action per recipient."""
+    rules = report_rules(settings)
+    return plan_digest(report_facts(store, reach(day, rules)), day, now, rules, recipients)
+
+
+TimedPlanner = Callable[[datetime], Sequence[Action]]  # what is due at this moment
+
+
 @dataclass
 class CycleReport:
     poll: PollReport
     dispatch: DispatchReport
     sent_folder: PollReport | None = None
+    queued: list[str] = field(default_factory=list)  # timed work queued this cycle
 
 
 class Runner:
@@ -145,6 +172,9 @@ class Runner:
         self.rules = inbound_rules(settings)
         self.reader = ReaderPool(self.rules.reading)
         self.renderer = renderer(settings)
+        self.schedule = digest_schedule(settings)
+        self.digest_checked: date | None = None  # the day whose digest needs nothing more
+        self.planners: list[TimedPlanner] = [self.digest_due]
 
     def close(self) -> None:
         """Stop the reader's worker processes, if any were started."""
@@ -204,10 +234,67 @@ class Runner:
             return True
         return bool(mailbox.uids_after(checkpoint.last_uid))
 
+    def queue_due(self) -> list[str]:
+        """Ask each timed planner what is due now and queue it; the keys queued."""
+        now = self.now()
+        queued: list[str] = []
+        for planner in self.planners:
+            actions = planner(now)
+            if actions:
+                with self.store.transaction():
+                    queued += [a.key for a in actions if self.store.queue(a, now)]
+        for key in queued:
+            log.info("%s: queued", key)
+        return queued
+
+    def digest_due(self, now: datetime) -> list[Digest]:
+        """The daily digest, when its time has come and it was not queued yet (once per date,
+        across restarts: the outbox has its key). Cheap when nothing is due."""
+        schedule = self.schedule
+        day = due_day(schedule, now)
+        if day == self.digest_checked or not schedule.recipients:
+            return []
+        unsent = [r for r in schedule.recipients
+                  if not self.store.has_entry(digest_key(day.isoformat(), r))]  # fmt: skip
+        if not unsent or not worth_sending(day, schedule.tz, self.store.first_message_at()):
+            self.digest_checked = day
+            return []
+        return digest_of(self.store, self.settings, day, now, unsent)
+
+    def send_digest(self, day: date) -> list[str]:
+        """``digest --send``: queue the digest of ``day`` for whoever has not had it (the same
+        key as the daily send, so nobody gets it twice), send what is due, say what happened.
+        Copies are filed in the Sent folder by the next cycle."""
+        now, schedule = self.now(), self.schedule
+        if not schedule.recipients:
+            raise UsageError("nobody to send it to: [digest] to is empty in the config")
+        if not is_over(day, schedule.tz, now):
+            raise UsageError(f"{day} is not over yet: print it without --send")
+        keys = {r: digest_key(day.isoformat(), r) for r in schedule.recipients}
+        unsent = [r for r, key in keys.items() if not self.store.has_entry(key)]
+        if unsent:
+            actions = digest_of(self.store, self.settings, day, now, unsent)
+            with self.store.transaction():
+                for action in actions:
+                    self.store.queue(action, now)
+        self.send_due(None)
+        lines = []
+        for recipient, key in keys.items():
+            entry = self.store.entry(key)
+            state = "not queued" if entry is None else str(entry.status)
+            if entry is not None and entry.sent_at is not None:
+                state += f" {entry.sent_at.astimezone(schedule.tz):%Y-%m-%d %H:%M}"
+            if entry is not None and entry.last_error:
+                state += f" ({entry.last_error})"
+            lines.append(f"digest of {day} to {recipient}: {state}"
+                         + ("" if recipient in unsent else " before"))  # fmt: skip
+        return lines
+
     def cycle(self, mailbox: MailboxSession | None = None) -> CycleReport:
         if mailbox is None:
             with connect(self.settings) as session:
                 return self.cycle(session)
         inbox = self.poll(mailbox)
         sent = self.poll_sent(mailbox)
-        return CycleReport(inbox, self.send_due(mailbox), sent)
+        queued = self.queue_due()
+        return CycleReport(inbox, self.send_due(mailbox), sent, queued)
