@@ -11,7 +11,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,79 @@ def quarantine(obj: Context) -> None:
     if failed:
         click.echo(("\n" if entries else "") + "Outgoing mail that could not be delivered:")
         click.echo(undeliverable_table(failed))
+
+
+def _digest_day(text: str | None, settings: Settings, now: datetime) -> date:
+    """``--date``: YYYY-MM-DD, ``today`` or ``yesterday`` (the default), local dates."""
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo(settings.business.timezone)).date()
+    if text in (None, "yesterday"):
+        return today - timedelta(days=1)
+    if text == "today":
+        return today
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise UsageError(f"--date: not a date YYYY-MM-DD (or today, yesterday): {text!r}") from None
+
+
+@cli.command()
+@click.option("--date", "when", metavar="YYYY-MM-DD",
+              help="The day (default: yesterday; also: today, so far).")  # fmt: skip
+@click.option("--send", is_flag=True, help="Mail it to [digest] to; never twice for one day.")
+@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text",
+              show_default=True, help="What to print.")  # fmt: skip
+@click.pass_obj
+def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
+    """The owner's daily digest: print it (works beside run), or --send it."""
+    from inbox_agent.report.daily import digest as make_digest
+    from inbox_agent.report.daily import reach
+    from inbox_agent.runner import Runner, renderer, report_facts, report_rules, utcnow
+
+    settings = obj.settings()
+    now = utcnow()
+    day = _digest_day(when, settings, now)
+    if send:
+        with Store.open(settings.store.path) as store, Runner(settings, store) as runner:
+            for line in runner.send_digest(day):
+                click.echo(line)
+        return
+    rules = report_rules(settings)
+    with Store.open(settings.store.path, read_only=True) as store:
+        facts = report_facts(store, reach(day, rules))
+    text, html = renderer(settings).page("digest", make_digest(facts, day, now, rules))
+    if fmt == "html" and html is None:
+        raise UsageError("no digest.html.j2 in the templates folder")
+    click.echo(html if fmt == "html" else text, nl=False)
+
+
+@cli.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to review.")
+@click.option("--csv", "fmt", flag_value="csv", help="The figures as CSV, one per line.")
+@click.option("--html", "fmt", flag_value="html", help="As an HTML page.")
+@click.pass_obj
+def report(obj: Context, month: str, fmt: str | None) -> None:
+    """The monthly performance review, beside the month before (works beside run)."""
+    from inbox_agent.report.monthly import reach, review, review_csv
+    from inbox_agent.report.periods import parse_month
+    from inbox_agent.runner import renderer, report_facts, report_rules, utcnow
+
+    try:
+        first = parse_month(month)
+    except ValueError as exc:
+        raise UsageError(f"--month: {exc}") from None
+    settings = obj.settings()
+    rules, now = report_rules(settings), utcnow()
+    with Store.open(settings.store.path, read_only=True) as store:
+        facts = report_facts(store, reach(first, rules))
+    if fmt == "csv":
+        click.echo(review_csv(facts, first, now, rules), nl=False)
+        return
+    text, html = renderer(settings).page("report", review(facts, first, now, rules))
+    if fmt == "html" and html is None:
+        raise UsageError("no report.html.j2 in the templates folder")
+    click.echo(html if fmt == "html" else text, nl=False)
 
 
 @cli.group()
