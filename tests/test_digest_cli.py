@@ -119,7 +119,7 @@ def test_digest_and_report_read_beside_the_daemon(tmp_path: Path) -> None:
         review = run(config, "report", "--month", "2026-12")
         assert review.returncode == 0, review.stderr
         for words in (
-            "performance review, December 2026",
+            "Performance review, December 2026",
             "CONVERSION BY SOURCE",
             "December 2026  Inquiries",
             "November 2026  Inquiries",

@@ -43,7 +43,7 @@ def review(facts: Facts, month: date, now: datetime, rules: ReportRules) -> Data
         "kind": "report",
         "business": name,
         "month": f"{month:%Y-%m}",
-        "title": f"{name}: performance review, {ms[0].window.label}",
+        "title": f"Performance review, {ms[0].window.label}",
         "made": f"Made {now.astimezone(rules.tz):%d %b %Y %H:%M} ({rules.tz_name})",
         "periods": [m.window.label for m in ms],
         "sections": [
