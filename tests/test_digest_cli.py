@@ -1,5 +1,5 @@
 """``inbox-agent digest`` and ``report``, run as commands: beside a daemon that holds the store
-(they only read), with the process clock set by Debian's ``faketime`` to the morning after the
+(they only read), with the process clock set by Debian's libfaketime to the morning after the
 fixture business's day (``tests/reportdata.py``); and ``digest --send`` to a real SMTP server."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,13 +19,13 @@ from inbox_agent.runner import renderer, report_facts
 from inbox_agent.store import Store
 from tests import reportdata as rd
 from tests.harness import SmtpReceiver
-from tests.realconfig import RULES_TAIL
+from tests.realconfig import RULES_TAIL, faked_clock, libfaketime
 
 ROOT = Path(__file__).resolve().parent.parent
 MORNING = "2026-12-04 05:30:00"  # UTC: 07:30 in Johannesburg, the fixture's NOW
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("faketime") is None and not os.environ.get("CI"),
+    libfaketime() is None and not os.environ.get("CI"),
     reason="needs Debian's faketime (apt-get install faketime); CI installs it",
 )
 
@@ -92,8 +91,8 @@ def fill(path: Path) -> None:
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["faketime", MORNING, sys.executable, "-m", "inbox_agent", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "TZ": "UTC"},
+        [sys.executable, "-m", "inbox_agent", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=60, env=faked_clock(MORNING),
     )  # fmt: skip
 
 
