@@ -103,6 +103,9 @@ def test_days_follow_local_midnight_and_daylight_saving() -> None:
     today = day_window(D3, TZ, rd.at(3, "10:00"))
     assert today.end == rd.at(3, "10:00")  # cut off at now: today so far
     assert month_window(D3, TZ, late).start == datetime(2026, 12, 1, tzinfo=TZ)
+    assert month_to_date(D1, TZ, late).label == "Dec 1" and month_to_date(D3, TZ, late).label == (
+        "Dec 1\u20133"
+    )
 
 
 def test_the_days_inquiries_and_speed_to_lead() -> None:

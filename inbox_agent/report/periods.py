@@ -70,7 +70,8 @@ def month_to_date(day: date, tz: tzinfo, now: datetime) -> Window:
     """From the 1st of ``day``'s month to the end of ``day``."""
     first = month_start(day)
     end = midnight(day + timedelta(days=1), tz)
-    return _cut(midnight(first, tz), end, now, f"{first:%b} 1\u2013{day.day}")
+    label = f"{first:%b} 1" + (f"\u2013{day.day}" if day != first else "")
+    return _cut(midnight(first, tz), end, now, label)
 
 
 def month_window(first: date, tz: tzinfo, now: datetime) -> Window:
