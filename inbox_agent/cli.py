@@ -273,9 +273,7 @@ def _digest_day(text: str | None, settings: Settings, now: datetime) -> date:
 @click.pass_obj
 def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
     """The owner's daily digest: print it (works beside run), or --send it."""
-    from inbox_agent.report.daily import digest as make_digest
-    from inbox_agent.report.daily import reach
-    from inbox_agent.runner import Runner, renderer, report_facts, report_rules, utcnow
+    from inbox_agent.runner import Runner, digest_content, renderer, utcnow
 
     settings = obj.settings()
     now = utcnow()
@@ -285,10 +283,9 @@ def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
             for line in runner.send_digest(day):
                 click.echo(line)
         return
-    rules = report_rules(settings)
     with Store.open(settings.store.path, read_only=True) as store:
-        facts = report_facts(store, reach(day, rules))
-    text, html = renderer(settings).page("digest", make_digest(facts, day, now, rules))
+        content = digest_content(store, settings, day, now)
+    text, html = renderer(settings).page("digest", content)
     if fmt == "html" and html is None:
         raise UsageError("no digest.html.j2 in the templates folder")
     click.echo(html if fmt == "html" else text, nl=False)
@@ -301,22 +298,20 @@ def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
 @click.pass_obj
 def report(obj: Context, month: str, fmt: str | None) -> None:
     """The monthly performance review, beside the month before (works beside run)."""
-    from inbox_agent.report.monthly import reach, review, review_csv
     from inbox_agent.report.periods import parse_month
-    from inbox_agent.runner import renderer, report_facts, report_rules, utcnow
+    from inbox_agent.runner import renderer, review_content, review_numbers, utcnow
 
     try:
         first = parse_month(month)
     except ValueError as exc:
         raise UsageError(f"--month: {exc}") from None
-    settings = obj.settings()
-    rules, now = report_rules(settings), utcnow()
+    settings, now = obj.settings(), utcnow()
     with Store.open(settings.store.path, read_only=True) as store:
-        facts = report_facts(store, reach(first, rules))
-    if fmt == "csv":
-        click.echo(review_csv(facts, first, now, rules), nl=False)
-        return
-    text, html = renderer(settings).page("report", review(facts, first, now, rules))
+        if fmt == "csv":
+            click.echo(review_numbers(store, settings, first, now), nl=False)
+            return
+        content = review_content(store, settings, first, now)
+    text, html = renderer(settings).page("report", content)
     if fmt == "html" and html is None:
         raise UsageError("no report.html.j2 in the templates folder")
     click.echo(html if fmt == "html" else text, nl=False)

@@ -11,8 +11,10 @@ around ``Runner``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -25,19 +27,15 @@ from inbox_agent.exceptions import MailboxConnectionError, MailboxError, UsageEr
 from inbox_agent.imap import ImapMailbox, MailboxSession
 from inbox_agent.mail.classify import ClassifyPolicy
 from inbox_agent.mail.reading import ReadingRules
-from inbox_agent.plan.digest import (
-    DigestSchedule,
-    due_day,
-    is_over,
-    plan_digest,
-    worth_sending,
-)
+from inbox_agent.plan.digest import DigestSchedule, digests, due_day, is_over, worth_sending
 from inbox_agent.plan.guards import AckPolicy
 from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.poller import Folder, PollReport, poll_folder
 from inbox_agent.records.trust import TrustPolicy
-from inbox_agent.report.daily import reach
-from inbox_agent.report.facts import Facts, ReportRules
+from inbox_agent.report import daily, monthly
+from inbox_agent.report.facts import WHOLE, Facts, ReportRules
+from inbox_agent.report.present import Data
+from inbox_agent.report.timeline import READ_KINDS
 from inbox_agent.sending.actions import Action, Digest, digest_key
 from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
 from inbox_agent.sending.render import Business, Renderer
@@ -123,7 +121,7 @@ def report_rules(settings: Settings) -> ReportRules:
 def report_facts(store: Store, since: datetime) -> Facts:
     """What the reports read from the store, for windows from ``since`` on."""
     return Facts(
-        prospects=tuple(store.prospects_for_report(since)),
+        prospects=tuple(store.prospects_for_report(since, READ_KINDS, WHOLE)),
         messages=tuple(store.messages_since(since)),
         quarantined=tuple(store.quarantined()),
         undeliverable=tuple(store.undeliverable()),
@@ -136,11 +134,44 @@ def digest_schedule(settings: Settings) -> DigestSchedule:
     return DigestSchedule(time.fromisoformat(d.at), ZoneInfo(settings.business.timezone), d.to)
 
 
+@contextlib.contextmanager
+def old_objects_left_alone() -> Iterator[None]:
+    """While a report is made: the collector does not rescan what existed before (the store's
+    millions of loaded objects, which form no cycles); new garbage is still collected. Without
+    this, the full collections a report's allocations trigger cost as much as the report."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def digest_content(store: Store, settings: Settings, day: date, now: datetime) -> Data:
+    """The figures of the digest of ``day``, made now from the store (``report.daily``)."""
+    rules = report_rules(settings)
+    with old_objects_left_alone():
+        return daily.digest(report_facts(store, daily.reach(day, rules)), day, now, rules)
+
+
+def review_content(store: Store, settings: Settings, month: date, now: datetime) -> Data:
+    """The figures of the monthly review of ``month`` (``report.monthly``)."""
+    rules = report_rules(settings)
+    with old_objects_left_alone():
+        return monthly.review(report_facts(store, monthly.reach(month, rules)), month, now, rules)
+
+
+def review_numbers(store: Store, settings: Settings, month: date, now: datetime) -> str:
+    """The monthly review's figures as CSV (``report --csv``)."""
+    rules = report_rules(settings)
+    with old_objects_left_alone():
+        facts = report_facts(store, monthly.reach(month, rules))
+        return monthly.review_csv(facts, month, now, rules)
+
+
 def digest_of(store: Store, settings: Settings, day: date, now: datetime,
               recipients: Sequence[str]) -> list[Digest]:  # fmt: skip
     """The digest of ``day`` made now from the store, one action per recipient."""
-    rules = report_rules(settings)
-    return plan_digest(report_facts(store, reach(day, rules)), day, now, rules, recipients)
+    return digests(digest_content(store, settings, day, now), day, recipients)
 
 
 TimedPlanner = Callable[[datetime], Sequence[Action]]  # what is due at this moment

@@ -150,13 +150,10 @@ def _indented(echo: Echo, msg: EmailMessage) -> None:
 
 def show_digest(echo: Echo, store: Store, settings: Settings, now: datetime, folder: Path) -> Path:
     """Print today's digest so far (text) and write its HTML to a new file in ``folder``."""
-    from inbox_agent.report.daily import digest, reach
-    from inbox_agent.runner import renderer, report_facts, report_rules
+    from inbox_agent.runner import digest_content, renderer, report_rules
 
-    rules = report_rules(settings)
-    today = now.astimezone(rules.tz).date()
-    facts = report_facts(store, reach(today, rules))
-    text, html = renderer(settings).page("digest", digest(facts, today, now, rules))
+    today = now.astimezone(report_rules(settings).tz).date()
+    text, html = renderer(settings).page("digest", digest_content(store, settings, today, now))
     handle, name = tempfile.mkstemp(prefix="inbox-agent-demo-digest-", suffix=".html", dir=folder)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(html or "")

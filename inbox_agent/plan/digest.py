@@ -12,12 +12,11 @@ store read its first message has nothing to tell (a new installation): no digest
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from inbox_agent.report.daily import digest
-from inbox_agent.report.facts import Facts, ReportRules
 from inbox_agent.report.periods import midnight
 from inbox_agent.sending.actions import Digest
 
@@ -45,11 +44,7 @@ def worth_sending(day: date, tz: tzinfo, first_message_at: datetime | None) -> b
     return first_message_at is not None and first_message_at < midnight(day + timedelta(days=1), tz)
 
 
-def plan_digest(
-    facts: Facts, day: date, now: datetime, rules: ReportRules, recipients: Collection[str]
-) -> list[Digest]:
-    """One ``Digest`` of ``day`` per recipient, all carrying the same figures."""
-    if not recipients:
-        return []
-    content = digest(facts, day, now, rules)
+def digests(content: Mapping[str, Any], day: date, recipients: Collection[str]) -> list[Digest]:
+    """One ``Digest`` of ``day`` per recipient, all carrying the same figures (``content``,
+    made by ``report.daily.digest``)."""
     return [Digest(day.isoformat(), r.lower(), content) for r in recipients]

@@ -1,8 +1,10 @@
 """What a report is made from: a frozen snapshot of the store, and the rules to read it by. Pure.
 
-Vocabulary: ``Facts`` holds the records (``Prospect``; a record no report window can touch may
-come without its timeline, see ``Store.prospects_for_report``), the processed-message log, the
-inbound quarantine, the outbound mail that could not be delivered and the suppressed addresses.
+Vocabulary: ``Facts`` holds the records (``Prospect``; read from the store with only the part
+of their timeline a report reads — ``timeline.READ_KINDS``, from its reach on — except the
+records waiting for a revive call, whole: see ``Store.prospects_for_report``), the
+processed-message log, the inbound quarantine, the outbound mail that could not be delivered
+and the suppressed addresses.
 ``ReportRules`` carry what the owner configured: the business and its labels, its time zone, the
 SOP's standards (acknowledge within ``[sla] acknowledge_hours``, information within
 ``[sla] respond_hours``) and the agents. ``Facts.courses`` reads every record's timeline once
@@ -16,11 +18,18 @@ from datetime import timedelta, tzinfo
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from inbox_agent.records.prospect import LoggedMessage, Prospect, QuarantineEntry, Suppression
+from inbox_agent.records.prospect import (
+    LoggedMessage,
+    Prospect,
+    QuarantineEntry,
+    Status,
+    Suppression,
+)
 from inbox_agent.report.timeline import Course, course
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.sending.render import Business
 
+WHOLE = frozenset({Status.REVIVE})  # their reminder's date is shown, however old
 HOUR = timedelta(hours=1)
 DAY = timedelta(hours=24)
 

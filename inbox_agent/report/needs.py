@@ -53,7 +53,11 @@ Finder = Callable[[Facts, Window, ReportRules], Need]
 
 
 def _latest_ids(facts: Facts) -> dict[str, int]:
-    return {p.email: p.id for p in facts.prospects}  # ids grow: the last one wins
+    """Each address's newest record (the highest number)."""
+    found: dict[str, int] = {}
+    for p in facts.prospects:
+        found[p.email] = max(p.id, found.get(p.email, 0))
+    return found
 
 
 def bounced(facts: Facts, window: Window, rules: ReportRules) -> Need:

@@ -27,6 +27,10 @@ from inbox_agent.records.status import Cause
 from inbox_agent.sending.actions import MailKind
 
 FOLLOW_UP_KINDS = frozenset({MailKind.COURTESY_NOTE, MailKind.FOLLOW_UP, MailKind.DRIP})
+# the only events ``course`` reads: a store may hand out timelines of these kinds alone
+READ_KINDS: frozenset[str] = frozenset(
+    {"stage", "status", "command", MailKind.REVIVE_REMINDER, *FOLLOW_UP_KINDS}
+)
 _MOVE = re.compile(r"^(?P<field>status|stage) (?P<old>\S+) → (?P<new>\S+) \((?P<cause>[^)]*)\)$")
 
 

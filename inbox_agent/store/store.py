@@ -32,8 +32,8 @@ from inbox_agent.records.prospect import (
     prospect_to_dict,
     quarantine_from_dict,
     record_to_dict,
+    since_view,
     suppression_from_dict,
-    touched_since,
 )
 from inbox_agent.sending import outbox
 from inbox_agent.sending.actions import Action, MailKind
@@ -329,8 +329,8 @@ class Store:
 
     def undeliverable(self) -> list[OutboxEntry]:
         """Outbox entries refused for good (``failed``), without reading the others."""
-        found = sorted(self._all("outbox").items())
-        return [outbox.from_dict(d) for _, d in found if d["status"] == outbox.FAILED]
+        found = [(i, d) for i, d in self._all("outbox").items() if d["status"] == outbox.FAILED]
+        return [outbox.from_dict(d) for _, d in sorted(found)]
 
     def first_message_at(self) -> datetime | None:
         """When the first message was processed (None: none ever was)."""
@@ -339,18 +339,18 @@ class Store:
 
     def messages_since(self, since: datetime) -> list[LoggedMessage]:
         """The processed-message log from ``since`` on."""
-        found = sorted(self._all("messages").items())
-        return [logged_from_dict(d) for _, d in found if datetime.fromisoformat(d["at"]) >= since]
+        items = self._all("messages").items()
+        found = [(i, d) for i, d in items if datetime.fromisoformat(d["at"]) >= since]
+        return [logged_from_dict(d) for _, d in sorted(found)]
 
     def prospects_for_report(
-        self, since: datetime, whole: frozenset[Status] = frozenset({Status.REVIVE})
+        self, since: datetime, kinds: frozenset[str], whole: frozenset[Status]
     ) -> list[Prospect]:
-        """What a report from ``since`` on needs, fast: records with a time at or after it,
-        whole; other open records without their timeline (but those in ``whole``); no other."""
+        """What a report from ``since`` on needs, fast: every open record and every record with
+        a time from then on, with its events of ``kinds`` from then on (all, in ``whole``)."""
         found = []
         for doc_id, doc in sorted(self._all("prospects").items()):
-            if touched_since(doc, since) or doc.get("status") in whole:
-                found.append(prospect_from_dict(doc, doc_id))
-            elif doc.get("status") != Status.DONE:
-                found.append(prospect_from_dict({**doc, "timeline": ()}, doc_id))
+            view = doc if doc.get("status") in whole else since_view(doc, since, kinds)
+            if view is not None:
+                found.append(prospect_from_dict(view, doc_id))
         return found
