@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings, secret
 from inbox_agent.dispatch import DispatchReport, dispatch
-from inbox_agent.exceptions import MailboxConnectionError, MailboxError, UsageError
+from inbox_agent.exceptions import MailboxConnectionError, MailboxError, StoreError, UsageError
 from inbox_agent.imap import ImapMailbox, MailboxSession
 from inbox_agent.mail.classify import ClassifyPolicy
 from inbox_agent.mail.reading import ReadingRules
@@ -175,6 +175,7 @@ def digest_of(store: Store, settings: Settings, day: date, now: datetime,
 
 
 TimedPlanner = Callable[[datetime], Sequence[Action]]  # what is due at this moment
+PLANNER_PAUSE = timedelta(minutes=15)
 
 
 @dataclass
@@ -206,6 +207,7 @@ class Runner:
         self.schedule = digest_schedule(settings)
         self.digest_checked: date | None = None  # the day whose digest needs nothing more
         self.planners: list[TimedPlanner] = [self.digest_due]
+        self.planner_paused: dict[str, datetime] = {}  # a planner that broke, until when
 
     def close(self) -> None:
         """Stop the reader's worker processes, if any were started."""
@@ -266,11 +268,22 @@ class Runner:
         return bool(mailbox.uids_after(checkpoint.last_uid))
 
     def queue_due(self) -> list[str]:
-        """Ask each timed planner what is due now and queue it; the keys queued."""
+        """Ask each timed planner what is due now and queue it; the keys queued. A planner that
+        breaks fails alone (the mail of this cycle still goes) and is asked again 15 min later."""
         now = self.now()
         queued: list[str] = []
         for planner in self.planners:
-            actions = planner(now)
+            name = getattr(planner, "__name__", repr(planner))
+            if now < self.planner_paused.get(name, now):
+                continue
+            try:
+                actions = planner(now)
+            except StoreError:
+                raise  # the disk, not the planner: stop and say so
+            except Exception:
+                log.exception("timed work %s failed; asked again in %s", name, PLANNER_PAUSE)
+                self.planner_paused[name] = now + PLANNER_PAUSE
+                continue
             if actions:
                 with self.store.transaction():
                     queued += [a.key for a in actions if self.store.queue(a, now)]

@@ -205,3 +205,33 @@ def test_send_by_hand_uses_the_same_key_and_refuses_a_day_not_over(
         pytest.raises(UsageError, match="nobody to send it to"),
     ):
         runner.send_digest(date(2026, 12, 2))
+
+
+def test_a_broken_planner_fails_alone_and_waits_before_trying_again(
+    shop: Shop, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the digest must never hold up the mail of the cycle it runs in."""
+    calls: list[datetime] = []
+
+    def broken(*args: object) -> list[Digest]:
+        calls.append(clock.t)
+        raise ZeroDivisionError("a bug meets odd data")
+
+    monkeypatch.setattr(runner_module, "digest_of", broken)
+    clock.t = local(2, "10:00")
+    shop.box.add(mailgen.inquiry())
+    shop.cycle()
+    clock.t = local(3, "07:31")
+    shop.box.add(mailgen.inquiry(sender="sam@example.net", subject="Another question"))
+    with (
+        Store.open(shop.path) as store,
+        Runner(shop.settings, store, courier=shop.courier, now=clock) as one,
+    ):
+        report = one.cycle(shop.box)
+        assert report.queued == [] and "2:ack" in report.dispatch.sent  # the mail still went
+        clock.t += timedelta(minutes=10)
+        one.cycle(shop.box)  # paused: not asked again yet
+        clock.t += timedelta(minutes=6)
+        one.cycle(shop.box)
+    assert calls == [local(3, "07:31"), local(3, "07:47")]
+    assert "timed work digest_due failed" in caplog.text
