@@ -11,7 +11,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -294,6 +294,78 @@ def due(obj: Context, at: str | None, as_json: bool) -> None:
         records = ((r, store.is_suppressed(r.email)) for r in store.prospects())
         rows = [due_row(s) for s in schedule(records, when, rules)]
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else due_table(rows))
+
+
+def _digest_day(text: str | None, settings: Settings, now: datetime) -> date:
+    """``--date``: YYYY-MM-DD, ``today`` or ``yesterday`` (the default), local dates."""
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo(settings.business.timezone)).date()
+    if text in (None, "yesterday"):
+        return today - timedelta(days=1)
+    if text == "today":
+        return today
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise UsageError(f"--date: not a date YYYY-MM-DD (or today, yesterday): {text!r}") from None
+
+
+@cli.command()
+@click.option("--date", "when", metavar="YYYY-MM-DD",
+              help="The day (default: yesterday; also: today, so far).")  # fmt: skip
+@click.option("--send", is_flag=True, help="Mail it to [digest] to; never twice for one day.")
+@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text",
+              show_default=True, help="What to print.")  # fmt: skip
+@click.pass_obj
+def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
+    """The owner's daily digest: print it (works beside run), or --send it."""
+    from inbox_agent.reporting import digest_content
+    from inbox_agent.rules import renderer
+    from inbox_agent.runner import Runner, utcnow
+
+    settings = obj.settings()
+    now = utcnow()
+    day = _digest_day(when, settings, now)
+    if send:
+        with Store.open(settings.store.path) as store, Runner(settings, store) as runner:
+            for line in runner.send_digest(day):
+                click.echo(line)
+        return
+    with Store.open(settings.store.path, read_only=True) as store:
+        content = digest_content(store, settings, day, now)
+    text, html = renderer(settings).page("digest", content)
+    if fmt == "html" and html is None:
+        raise UsageError("no digest.html.j2 in the templates folder")
+    click.echo(html if fmt == "html" else text, nl=False)
+
+
+@cli.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to review.")
+@click.option("--csv", "fmt", flag_value="csv", help="The figures as CSV, one per line.")
+@click.option("--html", "fmt", flag_value="html", help="As an HTML page.")
+@click.pass_obj
+def report(obj: Context, month: str, fmt: str | None) -> None:
+    """The monthly performance review, beside the month before (works beside run)."""
+    from inbox_agent.report.periods import parse_month
+    from inbox_agent.reporting import review_content, review_numbers
+    from inbox_agent.rules import renderer
+    from inbox_agent.runner import utcnow
+
+    try:
+        first = parse_month(month)
+    except ValueError as exc:
+        raise UsageError(f"--month: {exc}") from None
+    settings, now = obj.settings(), utcnow()
+    with Store.open(settings.store.path, read_only=True) as store:
+        if fmt == "csv":
+            click.echo(review_numbers(store, settings, first, now), nl=False)
+            return
+        content = review_content(store, settings, first, now)
+    text, html = renderer(settings).page("report", content)
+    if fmt == "html" and html is None:
+        raise UsageError("no report.html.j2 in the templates folder")
+    click.echo(html if fmt == "html" else text, nl=False)
 
 
 @cli.group()

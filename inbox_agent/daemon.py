@@ -4,7 +4,9 @@ Before each wait it looks whether mail arrived while the last cycle ran (IDLE wo
 it), and runs again at once when it did.
 
 The main thread owns the IMAP connection and the store (one writer); APScheduler 3 only wakes it
-for timed work (the outbox retry scan, a periodic safety poll). IDLE is re-issued before the
+for timed work (the outbox retry and due-work scan every 30 s, the daily digest at ``[digest]
+at`` in the business's time zone, a periodic safety poll); each cycle queues what is due
+(``Runner.queue_due``). IDLE is re-issued before the
 29-minute server limit; a dead connection — a BYE, ``idle_check`` returning nothing instantly
 again and again, a timeout or socket error — is dropped and reopened with exponential backoff
 and jitter. Where the server lacks IDLE, it polls every ``poll_interval_s``. SIGTERM/SIGINT
@@ -72,6 +74,8 @@ class Daemon:
             signal.signal(sig, self.request_stop)
         scheduler = BackgroundScheduler(timezone=self.settings.business.timezone)
         scheduler.add_job(self.wake.set, "interval", seconds=30, id="due-scan")
+        hour, minute = (int(part) for part in self.settings.digest.at.split(":"))
+        scheduler.add_job(self.wake.set, "cron", hour=hour, minute=minute, second=1, id="digest")
         scheduler.add_job(
             self.wake.set, "interval", seconds=self.settings.daemon.safety_poll_s, id="safety-poll"
         )
@@ -118,8 +122,8 @@ class Daemon:
         self.cycles += 1
         if report.poll.fetched or report.dispatch.sent or report.dispatch.retrying:
             log.info(
-                "cycle %d: %d fetched, %d sent, %d retrying, %d failed",
-                self.cycles, report.poll.fetched, len(report.dispatch.sent),
+                "cycle %d: %d fetched, %d queued, %d sent, %d retrying, %d failed",
+                self.cycles, report.poll.fetched, len(report.queued), len(report.dispatch.sent),
                 len(report.dispatch.retrying), len(report.dispatch.failed),
             )  # fmt: skip
         return report

@@ -1,19 +1,25 @@
 """The settings turned into the rules each pure layer needs: reading a message, deciding what
-it does, planning follow-ups, rendering letters, and the spam filter to ask. One function each;
-nothing here does I/O (the spam checker connects when it is asked).
+it does, planning follow-ups and the digest, making reports, rendering letters, and the spam
+filter to ask. One function each; nothing here does I/O (the spam checker connects when it is
+asked).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings
 from inbox_agent.mail.classify import ClassifyPolicy
 from inbox_agent.mail.reading import ReadingRules
+from inbox_agent.plan.digest import DigestSchedule
 from inbox_agent.plan.followups import FollowUpRules
 from inbox_agent.plan.guards import AckPolicy
 from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.records.trust import TrustPolicy
+from inbox_agent.report.facts import ReportRules
 from inbox_agent.sending.letters import MESSAGE_ID_PREFIX, Identity, Templates
 from inbox_agent.sending.render import Business, Renderer
 from inbox_agent.spamd import SpamCheck, SpamdClient, spam_check
@@ -72,13 +78,40 @@ def followup_rules(settings: Settings) -> FollowUpRules:
     )  # fmt: skip
 
 
+def business(settings: Settings) -> Business:
+    """What the letters say about the business."""
+    labels = settings.labels
+    return Business(
+        settings.business.name, settings.acknowledgment.next_step,
+        settings.sla.acknowledge_hours, phone=settings.business.phone,
+        agents={a.email: a.name for a in settings.agents},
+        sources=dict(labels.sources), interests=dict(labels.interests),
+    )  # fmt: skip
+
+
+def shipped_templates() -> Path:
+    """The templates that ship with the package (what ``inbox-agent init`` writes)."""
+    return Path(str(resources.files("inbox_agent") / "starter" / "templates"))
+
+
 def renderer(settings: Settings) -> Renderer:
     ack = settings.acknowledgment
     identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
-    labels = settings.labels
-    business = Business(
-        settings.business.name, ack.next_step, settings.sla.acknowledge_hours,
-        phone=settings.business.phone, agents={a.email: a.name for a in settings.agents},
-        sources=dict(labels.sources), interests=dict(labels.interests),
-    )  # fmt: skip
-    return Renderer(Templates(ack.templates), identity, business)
+    shipped = Templates(shipped_templates())
+    return Renderer(Templates(ack.templates), identity, business(settings), shipped)
+
+
+def report_rules(settings: Settings) -> ReportRules:
+    sla = settings.sla
+    return ReportRules(
+        business=business(settings),
+        tz=ZoneInfo(settings.business.timezone),
+        acknowledge_within=timedelta(hours=sla.acknowledge_hours),
+        inform_within=timedelta(hours=sla.respond_hours),
+        agents=tuple((a.email, a.name) for a in settings.agents),
+    )
+
+
+def digest_schedule(settings: Settings) -> DigestSchedule:
+    d = settings.digest
+    return DigestSchedule(time.fromisoformat(d.at), ZoneInfo(settings.business.timezone), d.to)

@@ -102,3 +102,27 @@ def popen(
         text=True,
         env=env_for(user),
     )
+
+
+LIBFAKETIME = (
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+)
+
+
+def libfaketime() -> str | None:
+    """Debian's libfaketime (package ``faketime``), if installed."""
+    return next((p for p in LIBFAKETIME if Path(p).is_file()), None)
+
+
+def faked_clock(at: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment that starts a process's clock at ``at`` (UTC, ``2026-12-03 07:29:50``)
+    and lets it run on. libfaketime is preloaded into the process itself (the ``faketime``
+    wrapper would run it as a child and not pass signals on), and the monotonic clock is left
+    alone: timed waits (``threading.Event.wait``) hang when it is faked."""
+    lib = libfaketime()
+    if lib is None:
+        raise RuntimeError("libfaketime is not installed (apt-get install faketime)")
+    return {**(env or dict(os.environ)), "LD_PRELOAD": lib, "FAKETIME": f"@{at}",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}  # fmt: skip

@@ -116,6 +116,20 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert robot not in acks
     assert "Hello Lindiwe," in acks and "coffee shop" in acks
 
+    digest = out.split("The owner's daily digest, today so far", 1)[1]
+    assert "Daily digest for" in digest and "New inquiries: 8" in digest
+    assert "Acknowledged within 24 h: 100%" in digest
+    for section in ("NEW INQUIRIES", "SPEED TO LEAD", "WAITING FOR SOMEONE", "NEEDS A PERSON"):
+        assert section in digest
+    assert "Incoming mail in quarantine (1)" in digest and "Mail held as spam (1)" in digest
+    named = digest.split("The same digest as HTML, as the owner's mail client shows it: ")[1]
+    page = Path(named.splitlines()[0])
+    try:
+        html = page.read_text(encoding="utf-8")
+        assert html.startswith("<!DOCTYPE html>") and "Speed to lead" in html
+    finally:
+        page.unlink()
+
 
 def test_every_sample_ships_as_package_data() -> None:
     names = [s.name for s in demo.samples()]

@@ -6,9 +6,11 @@ hand-written ``.eml`` files in ``inbox_agent/samples/`` (see its README), APPEND
 file-name order; the *practice outbox* is an aiosmtpd receiver on another loopback port that
 keeps what it is sent. The demo then runs one full cycle, as ``inbox-agent poll`` does
 (``runner.Runner.cycle``), with the shipped ``rules.toml``'s rules and templates: it prints what
-happened to each message, the prospect list and the acknowledgments the receiver got, and runs a
-second cycle to show that nothing is processed or sent twice. Nothing leaves this computer;
-everything lives in a temporary folder and the child process, and both are gone when it
+happened to each message, the prospect list and the acknowledgments the receiver got, runs a
+second cycle to show that nothing is processed or sent twice, and ends with the owner's daily
+digest of the day so far: printed as text, and written as HTML to a file it names (in the
+system's temporary folder; the one file the demo leaves). Nothing leaves this computer;
+everything else lives in a temporary folder and the child process, and both are gone when it
 returns, also on errors and Ctrl-C.
 """
 
@@ -38,7 +40,14 @@ from inbox_agent.demo.practice import (
     load_samples,
     samples,
 )
-from inbox_agent.demo.show import Echo, describe, plural, show_acknowledgments, summary
+from inbox_agent.demo.show import (
+    Echo,
+    describe,
+    plural,
+    show_acknowledgments,
+    show_digest,
+    summary,
+)
 from inbox_agent.exceptions import InboxAgentError
 from inbox_agent.runner import Runner
 from inbox_agent.store import Store
@@ -75,6 +84,7 @@ def demo_settings(folder: Path, port: int, smtp_port: int) -> Settings:
         "acknowledgment": {"display_name": f"{BUSINESS} Sales", "templates": str(templates)},
         "agents": [dict(a) for a in AGENTS],
         "classify": shipped.get("classify", {}),
+        "labels": shipped.get("labels", {}),
         "sources": shipped.get("sources", []),
         "interests": shipped.get("interests", []),
     }  # fmt: skip
@@ -184,6 +194,12 @@ def run_demo(echo: Echo) -> None:
                     f"{plural(len(second.dispatch.sent), 'mail')} sent; "
                     f"now {plural(after, 'prospect record')}."
                 )
+            echo("")
+            echo("The owner's daily digest, today so far (inbox-agent digest --date today):")
+            echo("")
+            page = show_digest(echo, store, settings, runner.now(), Path(tempfile.gettempdir()))
+            echo("")
+            echo(f"The same digest as HTML, as the owner's mail client shows it: {page}")
     echo("")
     echo(f"Demo finished in {time.monotonic() - started:.1f} s.")
     echo("To use your own mailbox: `inbox-agent init`, edit rules.toml, then `inbox-agent check`.")

@@ -1,14 +1,20 @@
-"""What the demo prints: one row per message processed, a summary, and the mail sent."""
+"""What the demo prints: one row per message processed, a summary, the mail sent, and the
+owner's daily digest of the day so far (its HTML written to a file that outlives the demo)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import os
+import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
+from pathlib import Path
 
+from inbox_agent.config import Settings
 from inbox_agent.demo.practice import Sample
 from inbox_agent.mail.classify import ROBOT_KINDS, Kind
 from inbox_agent.poller import PollReport
@@ -140,3 +146,18 @@ def _indented(echo: Echo, msg: EmailMessage) -> None:
     content = body.get_content() if isinstance(body, EmailMessage) else ""
     for line in content.strip().splitlines():
         echo(f"    {line}")
+
+
+def show_digest(echo: Echo, store: Store, settings: Settings, now: datetime, folder: Path) -> Path:
+    """Print today's digest so far (text) and write its HTML to a new file in ``folder``."""
+    from inbox_agent.reporting import digest_content
+    from inbox_agent.rules import renderer, report_rules
+
+    today = now.astimezone(report_rules(settings).tz).date()
+    text, html = renderer(settings).page("digest", digest_content(store, settings, today, now))
+    handle, name = tempfile.mkstemp(prefix="inbox-agent-demo-digest-", suffix=".html", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(html or "")
+    for line in text.rstrip().splitlines():
+        echo(f"    {line}" if line else "")
+    return Path(name)

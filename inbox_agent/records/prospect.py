@@ -272,3 +272,23 @@ def quarantine_from_dict(data: dict[str, Any]) -> QuarantineEntry:
 
 def suppression_from_dict(data: dict[str, Any]) -> Suppression:
     return Suppression(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+def since_view(
+    data: dict[str, Any], since: datetime, kinds: frozenset[str] | None = None
+) -> dict[str, Any] | None:
+    """A stored record (its plain dict) with only its timeline events from ``since`` on (and of
+    ``kinds``, when given); None when it is closed and nothing about it — a time field or an
+    event — is that recent. Read without building the record."""
+    timeline = data.get("timeline", ())
+    recent = [e for e in timeline if datetime.fromisoformat(e["at"]) >= since]
+    touched = bool(recent)
+    if kinds is not None:
+        recent = [e for e in recent if e["kind"] in kinds]
+    if touched or data.get("status") != Status.DONE:
+        return {**data, "timeline": recent}
+    for name in TIME_FIELDS:
+        value = data.get(name)
+        if value and datetime.fromisoformat(value) >= since:
+            return {**data, "timeline": recent}
+    return None

@@ -24,6 +24,10 @@ outbox never holds two entries with one key, so a decision taken twice queues on
   (``<record>:overdue:<tag of the recipient>``).
 - ``CapNotice``: tell the agent or a supervisor that a cap on automatic mail held an
   acknowledgment back (``cap:<scope>:<hour>:<recipient>``: once per cap, hour and person).
+- ``Digest``: the owner's daily digest of one local date, to one of ``[digest] to``
+  (``digest:<date>:<recipient>``, once per date whatever restarts and downtime); about no one
+  record (``prospect_id`` None). It carries its figures as plain data, fixed when it was
+  planned, so that a resend after a crash is the same mail.
 
 ``cause`` is what the sent mail does to its record (``records.status``); ``auto_submitted`` is
 the RFC 3834 value it carries. ``to_dict`` / ``from_dict`` keep actions in the store, the kind
@@ -33,7 +37,8 @@ named once, in the ``kind`` field.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -310,15 +315,39 @@ class OptedOut:
         return f"{self.prospect_id}:opted_out"
 
 
+@dataclass(frozen=True)
+class Digest:
+    """The daily digest of ``day`` (a local date, ``2026-12-01``) to ``recipient``. ``content``:
+    its figures as plain data (``report.daily``; JSON-safe), computed when it was planned."""
+
+    day: str
+    recipient: str
+    content: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    kind: ClassVar[MailKind] = MailKind.DIGEST
+    cause: ClassVar[Cause | None] = None
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+    prospect_id: ClassVar[None] = None  # about no one record
+
+    @property
+    def key(self) -> str:
+        return digest_key(self.day, self.recipient)
+
+
+def digest_key(day: str, recipient: str) -> str:
+    """The outbox key of the digest of ``day`` to ``recipient``: one per date, ever."""
+    return f"digest:{day}:{recipient.lower()}"
+
+
 Action = (
     Acknowledge | Notify | Confirm | DeliveryFailed | RelayAnswer | RelayOutcome
     | CourtesyNote | FollowUp | Drip | ReviveReminder | InformationOverdue | CapNotice | OptedOut
+    | Digest
 )  # fmt: skip
 _TYPES: dict[MailKind, type[Action]] = {
     t.kind: t
     for t in (Acknowledge, Notify, Confirm, DeliveryFailed, RelayAnswer, RelayOutcome,
               CourtesyNote, FollowUp, Drip, ReviveReminder, InformationOverdue, CapNotice,
-              OptedOut)
+              OptedOut, Digest)
 }  # fmt: skip
 # Automatic mail to the prospect themselves: never to someone who asked us to stop.
 TO_THE_PERSON = frozenset(

@@ -127,6 +127,10 @@ class Templates:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"template {exc.name}:{exc.lineno}: {exc.message}") from exc
 
+    def has(self, name: str) -> bool:
+        """Whether the folder holds the plain-text template ``name`` (``NAME.txt.j2``)."""
+        return (self.folder / f"{name}.txt.j2").is_file()
+
     @staticmethod
     def _render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
         try:

@@ -21,6 +21,7 @@ from inbox_agent.sending.actions import (
     Confirm,
     CourtesyNote,
     DeliveryFailed,
+    Digest,
     Drip,
     FollowUp,
     InformationOverdue,
@@ -31,6 +32,7 @@ from inbox_agent.sending.actions import (
     RelayOutcome,
     ReviveReminder,
 )
+from inbox_agent.sending.layout import page
 from inbox_agent.sending.letters import (
     Identity,
     Letter,
@@ -70,12 +72,21 @@ def _plain(name: str) -> str:
 class Renderer:
     """Turns an outbox entry's action into the finished letter, from the templates and record."""
 
-    def __init__(self, templates: Templates, identity: Identity, business: Business) -> None:
+    def __init__(
+        self,
+        templates: Templates,
+        identity: Identity,
+        business: Business,
+        shipped: Templates | None = None,
+    ) -> None:
         self.templates = templates
         self.identity = identity
         self.business = business
+        self.shipped = shipped  # the templates that ship, for pages an older folder lacks
 
     def render(self, action: Action, prospect: Prospect | None, now: datetime) -> Letter:
+        if isinstance(action, Digest):
+            return self._digest(action, now)
         if prospect is None:
             raise LetterError(f"{action.key}: its record is missing")
         if isinstance(action, Notify):
@@ -296,4 +307,23 @@ class Renderer:
             subject=f"[{marker_for(prospect.id)}] Automatic mail held back: {action.scope} cap",
             text=text, html=None, now=now, auto_submitted=action.auto_submitted,
             to=action.recipient, to_name="",
+        )  # fmt: skip
+
+    # -- pages: the daily digest (mailed) and the monthly review (printed) ----------------------
+    def page(self, name: str, data: Mapping[str, object]) -> tuple[str, str | None]:
+        """(text, HTML or None) of the page ``name`` (``digest``, ``report``) for ``data``. A
+        template folder made before these pages existed gets the shipped ones."""
+        templates = self.templates
+        if self.shipped is not None and not templates.has(name):
+            templates = self.shipped
+        return page(templates, name, data)
+
+    def _digest(self, action: Digest, now: datetime) -> Letter:
+        """To the owner, from the shared address: about no one record, marked automatic."""
+        text, html = self.page("digest", action.content)
+        subject = str(action.content.get("subject") or f"{self.business.name}: daily digest")
+        return build(
+            key=action.key, kind=action.kind, prospect=None, identity=self.identity,
+            subject=subject, text=text, html=html, now=now,
+            auto_submitted=action.auto_submitted, to=action.recipient, to_name="",
         )  # fmt: skip
