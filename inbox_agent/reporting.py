@@ -20,7 +20,7 @@ from inbox_agent.report.facts import WHOLE, Facts
 from inbox_agent.report.present import Data
 from inbox_agent.report.timeline import READ_KINDS
 from inbox_agent.rules import report_rules
-from inbox_agent.sending.actions import Digest
+from inbox_agent.sending.actions import Digest, MailKind
 from inbox_agent.store import Store
 
 
@@ -32,6 +32,7 @@ def report_facts(store: Store, since: datetime) -> Facts:
         quarantined=tuple(store.quarantined()),
         undeliverable=tuple(store.undeliverable()),
         suppressions=tuple(store.suppressions()),
+        cap_notices=tuple(store.entries_of(MailKind.CAP_NOTICE, since)),
     )
 
 

@@ -1,4 +1,4 @@
-"""Anyone who asks to stop hears nothing more: the words that ask it (``mail.optout``), what a
+"""Anyone who asks to stop hears nothing more: the words that ask it (``mail.unsubscribe``), what a
 request does to the record and the outbox (``plan.optout`` through ``decide``), the last look
 before sending (the dispatcher), and how it ends (they write in again themselves)."""
 
@@ -14,12 +14,12 @@ import pytest
 from inbox_agent.config import Settings
 from inbox_agent.dispatch import dispatch
 from inbox_agent.mail.classify import Kind
-from inbox_agent.mail.optout import asks_to_stop, unsubscribe_link
 from inbox_agent.mail.reading import read_message
+from inbox_agent.mail.unsubscribe import asks_to_stop, unsubscribe_link
 from inbox_agent.plan.context import Context, wanted
 from inbox_agent.plan.inbound import Decision, InboundRules, decide
 from inbox_agent.records.prospect import (
-    OPT_OUT,
+    Barred,
     Direction,
     Event,
     Prospect,
@@ -140,7 +140,7 @@ def test_a_reply_asking_to_stop_closes_the_record_and_tells_the_agent_once(
     [told] = d.outbox  # no acknowledgment, no "she replied"
     assert told == OptedOut(1, ALICE, '"stop emailing me"') and told.key == "1:opted_out"
     [suppression] = d.suppress
-    assert (suppression.email, suppression.category) == (JANE, OPT_OUT)
+    assert (suppression.email, suppression.kind) == (JANE, Barred.OPT_OUT)
 
 
 def test_the_unsubscribe_link_holds_whoever_sends_it(rules: InboundRules) -> None:
@@ -227,9 +227,9 @@ def test_writing_in_again_themselves_lifts_the_opt_out(rules: InboundRules) -> N
 def test_the_store_lifts_opt_outs_only(tmp_path: Path) -> None:
     with Store.open(tmp_path / "p.json") as store:
         with store.transaction():
-            store.suppress(Suppression(JANE, f"{OPT_OUT} (the unsubscribe link)", NOW))
-            store.suppress(Suppression(JANE, f"{OPT_OUT} (again)", NOW))  # kept once
-            store.suppress(Suppression("bob@example.net", f"{OPT_OUT} (x)", NOW))
+            store.suppress(Suppression(JANE, "the unsubscribe link", NOW, Barred.OPT_OUT))
+            store.suppress(Suppression(JANE, "again", NOW, Barred.OPT_OUT))  # kept once
+            store.suppress(Suppression("bob@example.net", "x", NOW, Barred.OPT_OUT))
             store.suppress(Suppression("bob@example.net", "bounce <b1@x>", NOW))
         assert len(store.rows("suppressed")) == 3
         assert store.opted_out_only(JANE) and not store.opted_out_only("bob@example.net")
@@ -252,7 +252,7 @@ def test_mail_queued_before_the_stop_is_withheld_not_sent(
             note = CourtesyNote(jane.id, JANE, 1, "courtesy_note")
             store.queue(note, NOW)
             store.queue(Notify(jane.id, ALICE, NotifyReason.REPLIED, "words"), NOW)
-            store.suppress(Suppression(JANE, f"{OPT_OUT} (stop)", NOW))
+            store.suppress(Suppression(JANE, "stop", NOW, Barred.OPT_OUT))
         render = renderer(settings)
         report = dispatch(store, courier, render.render, SALES, now=lambda: NOW)
         [entry] = [e for e in store.outbox() if e.key == note.key]

@@ -23,9 +23,9 @@ from datetime import datetime
 from types import MappingProxyType
 
 from inbox_agent.mail.message import Message
-from inbox_agent.mail.optout import unsubscribe_link
 from inbox_agent.mail.reading import Reading, failed_recipients
 from inbox_agent.mail.spam import SpamScore
+from inbox_agent.mail.unsubscribe import unsubscribe_link
 from inbox_agent.records.commands import parse_commands
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.records.threads import MARKER

@@ -1,6 +1,6 @@
 """Someone asked us to stop writing: what that does, and when it ends. Pure.
 
-Vocabulary: a ``Stop`` is one request to stop (``mail.optout`` reads the words and our
+Vocabulary: a ``Stop`` is one request to stop (``mail.unsubscribe`` reads the words and our
 unsubscribe link). It comes
 
 - from the **unsubscribe link** of our follow-ups: the subject names the record and a token
@@ -11,7 +11,7 @@ unsubscribe link). It comes
   no record is open (a form that names them does not count: anyone can type an address into a
   form).
 
-A stop suppresses the address (``records.prospect.OPT_OUT``) — no acknowledgment, follow-up or
+A stop suppresses the address (``Barred.OPT_OUT``) — no acknowledgment, follow-up or
 drip again, the outbox checks it once more before sending — closes the record (``opted_out``
 → ``done``), and tells its agent once (``OptedOut``, keyed by record).
 
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.contact import Origin
-from inbox_agent.mail.optout import asks_to_stop, unsubscribe_link
 from inbox_agent.mail.reading import Reading
+from inbox_agent.mail.unsubscribe import asks_to_stop, unsubscribe_link
 from inbox_agent.plan.context import Context
 from inbox_agent.records import conversation
-from inbox_agent.records.prospect import OPT_OUT, Event, Prospect, Suppression
+from inbox_agent.records.prospect import Barred, Event, Prospect, Suppression
 from inbox_agent.sending.actions import Action, OptedOut
 from inbox_agent.sending.letters import unsubscribe_token
 
@@ -73,7 +73,7 @@ def stopped(stop: Stop, event: Event, context: Context, agent: str) -> tuple[
     Prospect | None, Suppression, tuple[Action, ...]
 ]:  # fmt: skip
     """The record closed, the suppression, and the agent's notice (``agent``: who is told)."""
-    suppression = Suppression(stop.email, f"{OPT_OUT} ({stop.how})", context.now)
+    suppression = Suppression(stop.email, stop.how, context.now, Barred.OPT_OUT)
     if stop.record is None:
         return None, suppression, ()
     record = conversation.opted_out(stop.record, event, context.arrived, stop.how)

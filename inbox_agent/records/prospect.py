@@ -158,23 +158,21 @@ class LoggedMessage:
     unverified: bool = False  # staff-looking mail whose sender could not be verified
 
 
-OPT_OUT = "opt-out"  # a Suppression's reason begins with it: they asked us to stop
-BOUNCE = "bounce"  # ... or with this: their address hard-bounced mail of ours
+class Barred(StrEnum):
+    """Why an address gets no automatic mail."""
+
+    BOUNCE = "bounce"  # it hard-bounced mail of ours
+    OPT_OUT = "opt-out"  # they asked us to stop: lifted when they write in again themselves
 
 
 @dataclass(frozen=True)
 class Suppression:
-    """An address that gets no more automatic mail, and why: it hard-bounced ours (``reason``
-    begins ``bounce``) or they asked us to stop (``opt-out``: lifted when they write in again
-    themselves)."""
+    """An address that gets no more automatic mail, why (``kind``), and the detail."""
 
     email: str
     reason: str
     at: datetime
-
-    @property
-    def category(self) -> str:
-        return self.reason.split(" ", 1)[0].split(":", 1)[0]
+    kind: Barred = Barred.BOUNCE
 
 
 @dataclass(frozen=True)
@@ -271,7 +269,8 @@ def quarantine_from_dict(data: dict[str, Any]) -> QuarantineEntry:
 
 
 def suppression_from_dict(data: dict[str, Any]) -> Suppression:
-    return Suppression(**{**data, "at": datetime.fromisoformat(data["at"])})
+    kind = Barred(data.get("kind", Barred.BOUNCE))  # stores from before opt-outs held bounces
+    return Suppression(**{**data, "at": datetime.fromisoformat(data["at"]), "kind": kind})
 
 
 def since_view(

@@ -3,8 +3,8 @@
 Vocabulary: ``Facts`` holds the records (``Prospect``; read from the store with only the part
 of their timeline a report reads — ``timeline.READ_KINDS``, from its reach on — except the
 records waiting for a revive call, whole: see ``Store.prospects_for_report``), the
-processed-message log, the inbound quarantine, the outbound mail that could not be delivered
-and the suppressed addresses.
+processed-message log, the inbound quarantine, the outbound mail that could not be delivered,
+the suppressed addresses and the notices that a cap on automatic mail held some back.
 ``ReportRules`` carry what the owner configured: the business and its labels, its time zone, the
 SOP's standards (acknowledge within ``[sla] acknowledge_hours``, information within
 ``[sla] respond_hours``) and the agents. ``Facts.courses`` reads every record's timeline once
@@ -58,6 +58,7 @@ class Facts:
     quarantined: tuple[QuarantineEntry, ...] = ()
     undeliverable: tuple[OutboxEntry, ...] = ()  # outbox entries refused for good
     suppressions: tuple[Suppression, ...] = ()
+    cap_notices: tuple[OutboxEntry, ...] = ()  # a cap on automatic mail held one back
 
     @cached_property
     def courses(self) -> tuple[Course, ...]:

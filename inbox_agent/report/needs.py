@@ -6,14 +6,15 @@ finder and add it to ``FINDERS``. Pure.
 
 What each lists, for the window:
 - ``bounced``: addresses whose hard bounce stopped our automatic mail to them;
-- ``opted_out``: people who asked us to stop;
+- ``opted_out``: people who asked us to stop (their words, or the unsubscribe link);
 - ``held_as_spam``: mail the server's verdict marked as spam (``SPAM_KINDS`` of the log);
 - ``quarantined``: incoming mail that could not be processed;
 - ``undeliverable``: our mail refused for good (``inbox-agent quarantine``), dated by its last
   attempt;
-- ``unverified_agent_mail`` and ``caps_tripped``: message-log entries of the kinds in
-  ``UNVERIFIED_KINDS`` and ``CAPPED_KINDS`` — the safety work logs them under kinds of its own,
-  named there; until then these sets are empty and the finders list nothing;
+- ``unverified_agent_mail``: mail that looks like an agent's but could not be verified like a
+  command (the processed log's ``unverified`` flag): it moved nothing, a supervisor should look;
+- ``caps_tripped``: the caps on automatic mail that held an acknowledgment back (one item per
+  cap and hour, from the notices the agent and the supervisors were sent);
 - ``marked_for_attention``: open records whose ``attention`` says a person must handle them
   (whatever the window: they wait until someone does).
 """
@@ -25,13 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox_agent.mail.classify import Kind
+from inbox_agent.records.prospect import Barred
 from inbox_agent.report.facts import Facts, ReportRules
 from inbox_agent.report.lists import is_open
 from inbox_agent.report.periods import Window
+from inbox_agent.sending.actions import CapNotice
 
 SPAM_KINDS: frozenset[Kind] = frozenset({Kind.SPAM})
-UNVERIFIED_KINDS: frozenset[Kind] = frozenset()  # to be named by the safety work (issue 8)
-CAPPED_KINDS: frozenset[Kind] = frozenset()  # to be named by the safety work (issue 8)
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,14 @@ def bounced(facts: Facts, window: Window, rules: ReportRules) -> Need:
     items = tuple(
         Item(s.at, ids.get(s.email), s.email, f"no more automatic mail ({s.reason})")
         for s in facts.suppressions
-        if s.at in window
+        if s.at in window and s.kind == Barred.BOUNCE
     )
     return Need("bounced", "Addresses that bounced our mail", items)
 
 
 def opted_out(facts: Facts, window: Window, rules: ReportRules) -> Need:
     items = tuple(
-        Item(p.opted_out_at, p.id, p.email, "asked us to stop: no automatic mail")
+        Item(p.opted_out_at, p.id, p.email, p.lost_reason or "asked us to stop: no automatic mail")
         for p in facts.prospects
         if p.opted_out_at in window
     )
@@ -93,12 +94,29 @@ def _logged(name: str, title: str, kinds: frozenset[Kind]) -> Finder:
 
 
 held_as_spam = _logged("held_as_spam", "Mail held as spam", SPAM_KINDS)
-unverified_agent_mail = _logged(
-    "unverified_agent_mail",
-    "Mail that looks like an agent's but is not verified",
-    UNVERIFIED_KINDS,
-)
-caps_tripped = _logged("caps_tripped", "Automatic mail held back by a cap", CAPPED_KINDS)
+
+
+def unverified_agent_mail(facts: Facts, window: Window, rules: ReportRules) -> Need:
+    items = tuple(
+        Item(m.at, m.prospect_id, f"from {m.sender}" if m.sender else f"{m.folder} uid {m.uid}",
+             m.reason)
+        for m in facts.messages
+        if m.unverified and m.at in window
+    )  # fmt: skip
+    return Need("unverified_agent_mail", "Mail that looks like an agent's but is not verified",
+                items)  # fmt: skip
+
+
+def caps_tripped(facts: Facts, window: Window, rules: ReportRules) -> Need:
+    seen: dict[tuple[str, str], Item] = {}  # one per cap and hour, whoever was told
+    for e in facts.cap_notices:
+        action = e.action
+        if isinstance(action, CapNotice) and e.created_at in window:
+            what = f"the {action.scope} cap ({action.limit})"
+            told = f"acknowledgment of #{action.prospect_id} held back; the agent was told"
+            seen.setdefault((action.scope, action.hour), Item(e.created_at, e.prospect_id,
+                                                              what, told))  # fmt: skip
+    return Need("caps_tripped", "Automatic mail held back by a cap", tuple(seen.values()))
 
 
 def quarantined(facts: Facts, window: Window, rules: ReportRules) -> Need:

@@ -59,9 +59,9 @@ def forget(store: Store, email: str) -> Forgotten:
             for doc_id in found:
                 store.put_row(table, doc_id, None)
         for doc_id in theirs:
-            category = suppression_from_dict(suppressed[doc_id]).category  # bounce, opt-out
-            kept = {**suppressed[doc_id], "email": suppression_key(email),
-                    "reason": f"{category} (kept as a hash after forget)"}  # fmt: skip
+            kind = suppression_from_dict(suppressed[doc_id]).kind  # a bounce, an opt-out
+            kept = {**suppressed[doc_id], "email": suppression_key(email), "kind": kind,
+                    "reason": "kept as a hash after forget"}  # fmt: skip
             store.put_row("suppressed", doc_id, kept)
     store.refold()
     store.refold()  # twice: the first keeps the snapshot and journal that still name them as .bak

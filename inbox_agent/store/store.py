@@ -26,7 +26,7 @@ from typing import Any
 from inbox_agent.exceptions import StoreError
 from inbox_agent.plan.inbound import Decision
 from inbox_agent.records.prospect import (
-    OPT_OUT,
+    Barred,
     Checkpoint,
     LoggedMessage,
     Prospect,
@@ -103,7 +103,7 @@ class Store:
             self._logged.add(d["key"])
             if d.get("content_key"):
                 self._content.add(d["content_key"])
-        self._suppressed: dict[str, dict[int, str]] = {}  # address (or hash) -> {doc: category}
+        self._suppressed: dict[str, dict[int, Barred]] = {}  # address (or hash) -> {doc: why}
         for doc_id, doc in docs(data, "suppressed"):
             self._index_suppression(doc_id, suppression_from_dict(doc))
         self._state_ids: dict[str, int] = {d["name"]: i for i, d in docs(data, "state")}
@@ -322,34 +322,34 @@ class Store:
 
     # -- addresses that get no automatic mail: hard bounces, opt-outs ----------------------
     def _index_suppression(self, doc_id: int, suppression: Suppression) -> None:
-        self._suppressed.setdefault(suppression.email, {})[doc_id] = suppression.category
+        self._suppressed.setdefault(suppression.email, {})[doc_id] = suppression.kind
 
-    def _categories(self, email: str) -> list[str]:
+    def _barred(self, email: str) -> list[Barred]:
         email = email.lower()
         found = (self._suppressed.get(k, {}) for k in (email, suppression_key(email)))
         return [c for d in found for c in d.values()]
 
     def suppress(self, suppression: Suppression) -> None:
-        """Kept once per address and category (a bounce, an opt-out)."""
-        if suppression.category not in self._categories(suppression.email):
+        """Kept once per address and kind (a bounce, an opt-out)."""
+        if suppression.kind not in self._barred(suppression.email):
             doc_id = self._new_id("suppressed")
             self._index_suppression(doc_id, suppression)
             self._put("suppressed", doc_id, record_to_dict(suppression))
 
     def is_suppressed(self, email: str) -> bool:
-        return bool(self._categories(email))
+        return bool(self._barred(email))
 
     def opted_out_only(self, email: str) -> bool:
         """Suppressed because they asked us to stop, and for no other reason (a bounce)."""
-        found = self._categories(email)
-        return bool(found) and all(c == OPT_OUT for c in found)
+        found = self._barred(email)
+        return bool(found) and all(c == Barred.OPT_OUT for c in found)
 
     def lift(self, email: str) -> None:
         """They wrote in again themselves: their opt-out no longer holds (a bounce still does)."""
         email = email.lower()
         for key in (email, suppression_key(email)):
             held = self._suppressed.get(key, {})
-            for doc_id in [i for i, c in held.items() if c == OPT_OUT]:
+            for doc_id in [i for i, c in held.items() if c == Barred.OPT_OUT]:
                 del held[doc_id]
                 self._put("suppressed", doc_id, None)
 
@@ -434,6 +434,14 @@ class Store:
 
     def suppressions(self) -> list[Suppression]:
         return [suppression_from_dict(d) for _, d in sorted(self._all("suppressed").items())]
+
+    def entries_of(self, kind: MailKind, since: datetime) -> list[OutboxEntry]:
+        """Outbox entries of one kind queued from ``since`` on (the digest's cap notices)."""
+        found = [
+            (i, d) for i, d in self._all("outbox").items()
+            if d["action"]["kind"] == kind and datetime.fromisoformat(d["created_at"]) >= since
+        ]  # fmt: skip
+        return [outbox.from_dict(d) for _, d in sorted(found)]
 
     def undeliverable(self) -> list[OutboxEntry]:
         """Outbox entries refused for good (``failed``), without reading the others."""
