@@ -188,9 +188,9 @@ class RelayOutcome:
 
 
 @dataclass(frozen=True)
-class CourtesyNote:
-    """The courtesy note (SOP step 6): to the prospect, from the shared address, threaded after
-    ``in_reply_to``; ``number``: the record's cadence step; ``final``: it reaches the cap."""
+class CadenceMail:
+    """A mail step of a record's cadence, to the prospect from the shared address, threaded
+    after ``in_reply_to``; ``number``: the record's cadence step (its key)."""
 
     prospect_id: int
     recipient: str
@@ -198,53 +198,37 @@ class CourtesyNote:
     template: str
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
+    auto_submitted: ClassVar[str | None] = "auto-generated"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prospect_id}:followup:{self.number}"
+
+
+@dataclass(frozen=True)
+class CourtesyNote(CadenceMail):
+    """The courtesy note (SOP step 6); ``final``: it reaches the follow-up cap."""
+
     final: bool = False
     kind: ClassVar[MailKind] = MailKind.COURTESY_NOTE
     cause: ClassVar[Cause | None] = Cause.COURTESY_NOTE
-    auto_submitted: ClassVar[str | None] = "auto-generated"
-
-    @property
-    def key(self) -> str:
-        return f"{self.prospect_id}:followup:{self.number}"
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    """A later follow-up mail of the cadence; as ``CourtesyNote``."""
+class FollowUp(CadenceMail):
+    """A later follow-up mail of the cadence; ``final``: it reaches the follow-up cap."""
 
-    prospect_id: int
-    recipient: str
-    number: int
-    template: str
-    in_reply_to: str = ""
-    references: tuple[str, ...] = ()
     final: bool = False
     kind: ClassVar[MailKind] = MailKind.FOLLOW_UP
     cause: ClassVar[Cause | None] = Cause.COURTESY_NOTE
-    auto_submitted: ClassVar[str | None] = "auto-generated"
-
-    @property
-    def key(self) -> str:
-        return f"{self.prospect_id}:followup:{self.number}"
 
 
 @dataclass(frozen=True)
-class Drip:
+class Drip(CadenceMail):
     """The occasional mail once the cap is reached, until they answer (not a follow-up)."""
 
-    prospect_id: int
-    recipient: str
-    number: int
-    template: str
-    in_reply_to: str = ""
-    references: tuple[str, ...] = ()
     kind: ClassVar[MailKind] = MailKind.DRIP
     cause: ClassVar[Cause | None] = None
-    auto_submitted: ClassVar[str | None] = "auto-generated"
-
-    @property
-    def key(self) -> str:
-        return f"{self.prospect_id}:followup:{self.number}"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ record (as data, never as template code) and builds the letter with safe headers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -62,6 +62,11 @@ class Business:
 
     def interest_label(self, name: str) -> str:
         return self.interests.get(name) or _plain(name)
+
+
+def full_name(p: Prospect) -> str:
+    """How a notice names the person: their name, else their address."""
+    return f"{p.name} {p.surname}".strip() or p.email
 
 
 def _plain(name: str) -> str:
@@ -140,9 +145,21 @@ class Renderer:
             in_reply_to=inbound, auto_submitted=action.auto_submitted,
         )  # fmt: skip
 
+    def _internal(
+        self, action: Action, prospect: Prospect, headline: str, text: str, now: datetime,
+        in_reply_to: Sequence[str] = (),
+    ) -> Letter:  # fmt: skip
+        """A plain-text notice about a record, to an agent or an owner: internal only."""
+        return build(
+            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
+            subject=f"[{marker_for(prospect.id)}] {headline}", text=text, html=None, now=now,
+            in_reply_to=[r for r in in_reply_to if r], auto_submitted=action.auto_submitted,
+            to=action.recipient, to_name="",
+        )  # fmt: skip
+
     def _notification(self, action: Notify, prospect: Prospect, now: datetime) -> Letter:
         """To the agent: internal, never to the prospect; replying to it reaches sales@."""
-        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        name = full_name(prospect)
         replied = action.reason == NotifyReason.REPLIED
         headline = f"{name} replied" if replied else f"New prospect: {name}"
         first_in = next(
@@ -182,12 +199,8 @@ class Renderer:
             "prospect_stage": prospect.stage,
         }
         text, _ = self.templates.render("confirmation", context)
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] Done: {prospect.name or prospect.email}",
-            text=text, html=None, now=now, in_reply_to=[action.in_reply_to],
-            auto_submitted=action.auto_submitted, to=action.recipient, to_name="",
-        )  # fmt: skip
+        headline = f"Done: {prospect.name or prospect.email}"
+        return self._internal(action, prospect, headline, text, now, [action.in_reply_to])
 
     def _delivery_failed(self, action: DeliveryFailed, prospect: Prospect, now: datetime) -> Letter:
         context = {
@@ -197,13 +210,8 @@ class Renderer:
             "reason": action.reason,
         }
         text, _ = self.templates.render("delivery_failed", context)
-        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] Not delivered: {name}, please write yourself",
-            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
-            to=action.recipient, to_name="",
-        )  # fmt: skip
+        headline = f"Not delivered: {full_name(prospect)}, please write yourself"
+        return self._internal(action, prospect, headline, text, now)
 
     def _relayed_answer(self, action: RelayAnswer, prospect: Prospect, now: datetime) -> Letter:
         """The agent's own words to the prospect, from the shared address, signed by them."""
@@ -222,14 +230,9 @@ class Renderer:
     def _relay_outcome(self, action: RelayOutcome, prospect: Prospect, now: datetime) -> Letter:
         context = {**self._context(prospect), "sent": action.sent, "detail": action.detail}
         text, _ = self.templates.render("relay_outcome", context)
-        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
+        name = full_name(prospect)
         headline = f"Sent to {name}" if action.sent else f"NOT sent to {name}"
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] {headline}", text=text, html=None, now=now,
-            in_reply_to=[action.source], auto_submitted=action.auto_submitted,
-            to=action.recipient, to_name="",
-        )  # fmt: skip
+        return self._internal(action, prospect, headline, text, now, [action.source])
 
     def _follow_up(
         self, action: CourtesyNote | FollowUp | Drip, prospect: Prospect, now: datetime
@@ -259,14 +262,8 @@ class Renderer:
             "sent": sent[-3:],
         }
         text, _ = self.templates.render("revive_reminder", context)
-        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
-        headline = f"Phone {name} today: no answer since {context['since']}"
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] {headline}",
-            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
-            to=action.recipient, to_name="",
-        )  # fmt: skip
+        headline = f"Phone {full_name(prospect)} today: no answer since {context['since']}"
+        return self._internal(action, prospect, headline, text, now)
 
     def _information_overdue(
         self, action: InformationOverdue, prospect: Prospect, now: datetime
@@ -274,24 +271,14 @@ class Renderer:
         hours = max(0, round((now - prospect.created_at).total_seconds() / 3600))
         context = {**self._context(prospect), "hours": hours}
         text, _ = self.templates.render("information_overdue", context)
-        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] Overdue: nothing sent to {name} in {hours} h",
-            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
-            to=action.recipient, to_name="",
-        )  # fmt: skip
+        headline = f"Overdue: nothing sent to {full_name(prospect)} in {hours} h"
+        return self._internal(action, prospect, headline, text, now)
 
     def _opted_out(self, action: OptedOut, prospect: Prospect, now: datetime) -> Letter:
         """To the agent, once: the person asked us to stop; their record is closed."""
         text, _ = self.templates.render("opted_out", {**self._context(prospect), "how": action.how})
-        name = f"{prospect.name} {prospect.surname}".strip() or prospect.email
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] {name} asked us to stop writing",
-            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
-            to=action.recipient, to_name="",
-        )  # fmt: skip
+        headline = f"{full_name(prospect)} asked us to stop writing"
+        return self._internal(action, prospect, headline, text, now)
 
     def _cap_notice(self, action: CapNotice, prospect: Prospect, now: datetime) -> Letter:
         """To the agent or a supervisor: a cap held an acknowledgment back (internal)."""
@@ -302,12 +289,8 @@ class Renderer:
             "hour": action.hour,
         }
         text, _ = self.templates.render("cap_notice", context)
-        return build(
-            key=action.key, kind=action.kind, prospect=prospect, identity=self.identity,
-            subject=f"[{marker_for(prospect.id)}] Automatic mail held back: {action.scope} cap",
-            text=text, html=None, now=now, auto_submitted=action.auto_submitted,
-            to=action.recipient, to_name="",
-        )  # fmt: skip
+        headline = f"Automatic mail held back: {action.scope} cap"
+        return self._internal(action, prospect, headline, text, now)
 
     # -- pages: the daily digest (mailed) and the monthly review (printed) ----------------------
     def page(self, name: str, data: Mapping[str, object]) -> tuple[str, str | None]:
