@@ -18,8 +18,13 @@ from inbox_agent.plan import optout
 from inbox_agent.plan.calendar import Calendar, days_of
 from inbox_agent.plan.context import Context
 from inbox_agent.plan.followups import (
+    Channel,
     FollowUpRules,
+    Step,
+    anchor,
+    last_template,
     plan,
+    schedule,
     upcoming,
 )
 from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, full_cap, plan_acknowledgment
@@ -28,8 +33,13 @@ from inbox_agent.records import status
 from inbox_agent.records.prospect import Direction, Event, Prospect, Stage, Status
 from inbox_agent.rules import inbound_rules
 from inbox_agent.sending.actions import (
+    CourtesyNote,
+    Drip,
+    FollowUp,
+    InformationOverdue,
     MailKind,
     OptedOut,
+    ReviveReminder,
 )
 from inbox_agent.sending.letters import unsubscribe_token
 from tests import mailgen
@@ -330,6 +340,70 @@ def answered_at(at: datetime, record_id: int = 1) -> Prospect:
     return informed(id=record_id, information_sent_at=at, timeline=(answer,))
 
 
+def mailed(record: Prospect, kind: MailKind, at: datetime, template: str = "") -> Prospect:
+    """The record after one of our follow-up steps went (to them, or a task to the agent)."""
+    to_them = kind != MailKind.REVIVE_REMINDER
+    event = Event(at, Direction.OUT if to_them else Direction.INTERNAL, kind,
+                  f"{kind}.{at:%m%d%H}@example.com", template=template or str(kind))  # fmt: skip
+    counts = kind in (MailKind.COURTESY_NOTE, MailKind.FOLLOW_UP)
+    return replace(record, timeline=(*record.timeline, event),
+                   follow_ups_sent=record.follow_ups_sent + counts)  # fmt: skip
+
+
+def happened(record: Prospect, *events: Event) -> Prospect:
+    return replace(record, timeline=(*record.timeline, *events))
+
+
+def test_a_lead_follows_the_lead_cadence_and_a_prospect_the_prospect_cadence() -> None:
+    rules = replace(RULES, lead=(Step(24, Channel.MAIL, "lead_note"),),
+                    prospect=(Step(48, Channel.MAIL, "prospect_note"),))  # fmt: skip
+    as_lead = upcoming(informed(), rules)
+    as_prospect = upcoming(informed(stage=Stage.PROSPECT), rules)
+    assert as_lead is not None and (as_lead.template, as_lead.at) == ("lead_note", T0 + D)
+    assert as_prospect is not None
+    assert (as_prospect.template, as_prospect.at) == ("prospect_note", T0 + 2 * D)
+
+
+def test_the_mail_that_reaches_the_stage_cap_is_final() -> None:
+    rules = replace(RULES, lead_cap=1)
+    [note] = plan(informed(), T0 + 2 * D, rules).actions
+    assert isinstance(note, CourtesyNote) and note.final  # a lead's cap, 1 here
+    [note] = plan(informed(stage=Stage.PROSPECT), T0 + 2 * D, rules).actions
+    assert isinstance(note, CourtesyNote) and not note.final  # a prospect's: 8
+
+
+def test_the_last_mail_of_the_cadence_is_final_below_the_cap() -> None:
+    rules = replace(RULES, lead_cap=5)  # the lead cadence has two mails: courtesy note, follow-up
+    record = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D)
+    record = mailed(record, MailKind.REVIVE_REMINDER, T0 + 3 * D)
+    [last] = plan(record, T0 + 7 * D, rules).actions
+    assert isinstance(last, FollowUp) and last.final
+
+
+def test_after_the_cap_the_agent_still_gets_the_revive_reminder_then_the_drip() -> None:
+    rules = replace(RULES, lead_cap=1)
+    capped = replace(mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D), status=Status.DRIP)
+    task = upcoming(capped, rules)
+    assert task is not None and (task.what, task.to, task.at) == (
+        MailKind.REVIVE_REMINDER, ALICE, T0 + 3 * D,
+    )  # fmt: skip
+    reminded = mailed(capped, MailKind.REVIVE_REMINDER, T0 + 3 * D)
+    drip = upcoming(reminded, rules)  # not the 7-day follow-up: no more mail but the drip
+    assert drip is not None and (drip.what, drip.at) == (MailKind.DRIP, T0 + 32 * D)
+
+
+def test_a_record_an_agent_put_on_drip_gets_only_the_drip_counted_from_their_answer() -> None:
+    on_drip = informed(status=Status.DRIP)  # "#status drip": no follow-up went yet
+    found = upcoming(on_drip, RULES)
+    assert found is not None and (found.what, found.at) == (MailKind.DRIP, T0 + 30 * D)
+
+
+def test_without_drip_templates_a_capped_record_gets_nothing_more() -> None:
+    rules = replace(RULES, drip=())
+    assert upcoming(informed(status=Status.DRIP), rules) is None
+    assert plan(informed(status=Status.DRIP), T0 + 100 * D, rules).reason == "nothing due"
+
+
 def _drip_phase_answered_again() -> Prospect:
     """A prospect at her cap (8) on the drip, the last drip 40 days ago; she answered, and today
     (T0) Alice answered her: status back to email."""
@@ -364,3 +438,233 @@ def test_the_drip_never_goes_sooner_than_drip_days_after_an_agents_answer() -> N
     found = upcoming(record, RULES)
     assert found is not None and found.at == T0 + 30 * D
     assert plan(record, T0 + H, RULES).actions == ()
+
+
+def test_an_agents_second_answer_starts_the_cadence_anew() -> None:
+    record = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D, "courtesy_note")
+    record = happened(
+        record,
+        Event(T0 + 50 * H, Direction.IN, "prospect_reply", "reply@example.org"),
+        Event(T0 + 60 * H, Direction.OUT, "agent_reply", "answer-2@example.com"),
+    )
+    assert anchor(record) == T0 + 60 * H  # information_sent_at stays T0, the first answer
+    found = upcoming(record, RULES)
+    assert found is not None and (found.what, found.at) == (MailKind.COURTESY_NOTE, T0 + 108 * H)
+
+
+def test_an_agents_internal_mail_about_the_record_does_not_restart_the_clock() -> None:
+    note = Event(T0 + D, Direction.INTERNAL, "agent_reply", "colleague@example.com")
+    record = happened(informed(), note)
+    assert anchor(record) == T0
+    found = upcoming(record, RULES)
+    assert found is not None and found.at == T0 + 2 * D
+
+
+def test_without_an_agents_mail_in_the_timeline_the_clock_starts_at_information_sent() -> None:
+    bare = informed(timeline=())  # a record whose timeline lacks the answer (written elsewhere)
+    assert anchor(bare) == T0
+    found = upcoming(bare, RULES)
+    assert found is not None and found.at == T0 + 2 * D
+
+
+def test_an_unassigned_record_reminds_the_first_supervisor() -> None:
+    record = mailed(informed(assigned_to=None), MailKind.COURTESY_NOTE, T0 + 2 * D)
+    [task] = plan(record, T0 + 3 * D, RULES).actions
+    assert task == ReviveReminder(1, OWNER, 2, T0.isoformat())
+
+
+def test_with_nobody_to_remind_the_task_is_passed_over_and_the_mails_still_go() -> None:
+    nobody = replace(RULES, supervisors=())
+    record = informed(assigned_to=None)
+    [note] = plan(record, T0 + 2 * D, nobody).actions
+    assert isinstance(note, CourtesyNote) and note.recipient == JANE
+    record = mailed(record, MailKind.COURTESY_NOTE, T0 + 2 * D)
+    found = upcoming(record, nobody)  # no revive reminder to nobody: the 7-day follow-up next
+    assert found is not None and (found.what, found.to, found.at) == (
+        MailKind.FOLLOW_UP, JANE, T0 + 7 * D,
+    )  # fmt: skip
+    waiting = informed(assigned_to=None, information_sent_at=None, status=Status.CALL)
+    assert upcoming(waiting, nobody) is None  # no overdue notice to nobody either
+    assert plan(waiting, T0 + 10 * D, RULES).actions == (InformationOverdue(1, OWNER),)
+
+
+def test_a_step_falling_due_at_this_very_moment_makes_the_earlier_one_stale() -> None:
+    result = plan(informed(), T0 + 3 * D, RULES)  # the 48-hour note, the 72-hour reminder: now
+    [task] = result.actions
+    assert isinstance(task, ReviveReminder)
+    assert result.reason == (
+        "skipped the courtesy note (due 2026-12-03 10:00): late; revive_reminder now"
+    )
+    assert result.record is not None and result.next_at is None
+    [skipped] = [e for e in result.record.timeline if e.kind == "followup_skipped"]
+    assert skipped.direction == Direction.INTERNAL and skipped.at == T0 + 3 * D
+
+
+def test_a_plan_that_sends_notes_nothing_on_the_record_and_says_what_goes() -> None:
+    result = plan(informed(), T0 + 2 * D, RULES)
+    assert len(result.actions) == 1
+    assert result.record is None  # nothing skipped: the record needs no saving
+    assert result.next_at is None and result.reason == "courtesy_note now"
+
+
+def test_what_the_runner_logs_when_nothing_goes() -> None:
+    assert plan(informed(), T0 + D, RULES).reason == "courtesy_note due 2026-12-03T10:00:00+00:00"
+    assert plan(informed(status=Status.DONE), T0 + D, RULES).reason == "closed"
+    blocked = plan(informed(), T0 + 3 * D, RULES, blocked=True)
+    assert blocked.reason == "asked to stop, or their address bounced"
+    assert plan(informed(opted_out_at=T0), T0 + 3 * D, RULES).reason == blocked.reason
+    assert plan(informed(status=Status.CALL), T0 + 3 * D, RULES).reason == "nothing due"
+    office = replace(RULES, calendar=JOBURG)
+    saturday = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+    record = answered_at(saturday - 2 * D)
+    closed = plan(record, saturday, office)
+    assert closed.actions == () and closed.reason == (
+        "courtesy_note due; the business opens 2026-12-07T08:00:00+02:00"
+    )
+
+
+def test_follow_ups_thread_on_the_conversation_never_on_our_notes_to_the_agent() -> None:
+    record = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D)
+    record = mailed(record, MailKind.REVIVE_REMINDER, T0 + 3 * D)  # internal, has a Message-ID
+    [follow_up] = plan(record, T0 + 7 * D, RULES).actions
+    assert isinstance(follow_up, FollowUp)
+    assert follow_up.in_reply_to == "courtesy_note.120310@example.com"
+    assert follow_up.references == (
+        "inq@example.org", "ack@example.com", "answer@example.com",
+        "courtesy_note.120310@example.com",
+    )  # fmt: skip
+
+
+def test_a_record_without_message_ids_gets_an_unthreaded_follow_up() -> None:
+    bare = informed(timeline=(Event(T0, Direction.OUT, "agent_reply"),))
+    [note] = plan(bare, T0 + 2 * D, RULES).actions
+    assert isinstance(note, CourtesyNote) and (note.in_reply_to, note.references) == ("", ())
+
+
+def test_references_carry_the_last_ten_message_ids() -> None:
+    talk = tuple(
+        Event(T0 - (20 - i) * H, Direction.IN if i % 2 else Direction.OUT,
+              "prospect_reply" if i % 2 else "agent_reply", f"m{i}@example.org")
+        for i in range(12)
+    )  # fmt: skip
+    record = informed(timeline=(*talk, Event(T0, Direction.OUT, "agent_reply", "last@example.com")))
+    [note] = plan(record, T0 + 2 * D, RULES).actions
+    assert isinstance(note, CourtesyNote)
+    assert note.references == (*(f"m{i}@example.org" for i in range(3, 12)), "last@example.com")
+
+
+def test_the_drip_goes_to_the_person_threaded_on_the_conversation() -> None:
+    record = replace(mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D), status=Status.DRIP)
+    record = mailed(record, MailKind.REVIVE_REMINDER, T0 + 3 * D)
+    record = mailed(record, MailKind.FOLLOW_UP, T0 + 7 * D)
+    [drip] = plan(record, T0 + 37 * D, RULES).actions
+    assert drip == Drip(
+        1, JANE, 4, "drip", "follow_up.120810@example.com",
+        ("inq@example.org", "ack@example.com", "answer@example.com",
+         "courtesy_note.120310@example.com", "follow_up.120810@example.com"),
+    )  # fmt: skip
+
+
+# --- plan.followups: no template twice in a row ---------------------------------------------------
+
+
+def _answered_again(record: Prospect, at: datetime) -> Prospect:
+    """She replied an hour before ``at``; Alice answered her at ``at``: a new cadence."""
+    return happened(
+        record,
+        Event(at - H, Direction.IN, "prospect_reply", f"reply.{at:%m%d}@example.org"),
+        Event(at, Direction.OUT, "agent_reply", f"answer.{at:%m%d}@example.com"),
+    )
+
+
+def test_a_second_cadence_never_opens_with_the_note_the_first_ended_on() -> None:
+    assert last_template(informed(timeline=informed().timeline[::2])) == ""  # no mail of ours
+    first = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D, "courtesy_note")
+    assert last_template(first) == "courtesy_note"
+    second = _answered_again(first, T0 + 3 * D)
+    [note] = plan(second, T0 + 5 * D, RULES).actions
+    assert isinstance(note, CourtesyNote) and note.template == "follow_up"
+
+
+def test_a_repeated_template_is_replaced_by_the_next_one_of_the_stages_cadence() -> None:
+    # a prospect's cadence ended on the 7-day follow-up; after Alice's new answer the daemon was
+    # down past the new 7-day step: that step would repeat "follow_up", so the next template of
+    # the cadence goes
+    record = mailed(informed(stage=Stage.PROSPECT), MailKind.COURTESY_NOTE, T0 + 2 * D)
+    record = mailed(record, MailKind.REVIVE_REMINDER, T0 + 3 * D)
+    record = mailed(record, MailKind.FOLLOW_UP, T0 + 7 * D, "follow_up")
+    assert last_template(record) == "follow_up"
+    record = _answered_again(record, T0 + 8 * D)
+    [mail] = plan(record, T0 + 16 * D, RULES).actions
+    assert isinstance(mail, FollowUp) and mail.template == "follow_up_2"
+
+
+def test_the_replacement_comes_from_the_records_own_stage() -> None:
+    rules = replace(
+        RULES, drip=(),
+        lead=(Step(48, Channel.MAIL, "a"), Step(96, Channel.MAIL, "lead_b")),
+        prospect=(Step(48, Channel.MAIL, "a"), Step(96, Channel.MAIL, "prospect_c")),
+    )  # fmt: skip
+    first = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D, "a")
+    [mail] = plan(_answered_again(first, T0 + 3 * D), T0 + 5 * D, rules).actions
+    assert isinstance(mail, FollowUp) and mail.template == "lead_b"
+
+
+def test_the_replacement_wraps_around_to_the_first_template_of_the_cadence() -> None:
+    # the first cadence ended on "b"; in the second, "a" went stale during downtime and "b" is
+    # due: "b" again would repeat, so "a" goes
+    rules = replace(RULES, drip=(), lead_cap=5,
+                    lead=(Step(48, Channel.MAIL, "a"), Step(96, Channel.MAIL, "b")))  # fmt: skip
+    first = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D, "a")
+    first = mailed(first, MailKind.FOLLOW_UP, T0 + 4 * D, "b")
+    [mail] = plan(_answered_again(first, T0 + 5 * D), T0 + 9 * D, rules).actions
+    assert isinstance(mail, FollowUp) and mail.template == "a"
+
+
+def test_with_no_other_template_the_same_one_goes_again() -> None:
+    rules = replace(RULES, drip=(), lead=(Step(48, Channel.MAIL, "courtesy_note"),))
+    first = mailed(informed(), MailKind.COURTESY_NOTE, T0 + 2 * D, "courtesy_note")
+    [note] = plan(_answered_again(first, T0 + 3 * D), T0 + 5 * D, rules).actions
+    assert isinstance(note, CourtesyNote) and note.template == "courtesy_note"
+
+
+# --- plan.followups: `inbox-agent due` ----------------------------------------------------------
+
+OFFICE = FollowUpRules(calendar=Calendar("UTC"), supervisors=(OWNER,))  # 08:00-17:00, Mon-Fri
+
+
+def test_due_lists_each_records_next_step_soonest_first_as_it_would_go() -> None:
+    late = answered_at(T0 - 50 * H, 3)  # its note was due at 08:00 today: it goes now
+    evening = answered_at(T0 + 10 * H - 2 * D, 2)  # due at 20:00 today: goes at 08:00 tomorrow
+    thursday_a = answered_at(T0, 5)  # due Thursday 10:00, in hours
+    thursday_b = answered_at(T0, 4)
+    bounced = answered_at(T0, 6)
+    closed = replace(answered_at(T0, 7), status=Status.DONE)
+    records = [(thursday_a, False), (bounced, True), (evening, False), (closed, False),
+               (late, False), (thursday_b, False)]  # fmt: skip
+    found = schedule(records, T0, OFFICE)
+    assert [(s.record.id, s.due_at, s.goes) for s in found] == [
+        (3, T0 - 2 * H, T0),
+        (2, T0 + 10 * H, datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
+        (4, T0 + 2 * D, T0 + 2 * D),
+        (5, T0 + 2 * D, T0 + 2 * D),
+    ]
+    first = found[0]
+    assert first.actions == (
+        CourtesyNote(3, JANE, 1, "courtesy_note", "a3@x.com", ("a3@x.com",)),
+    )  # fmt: skip
+    assert first.reason == "courtesy_note now" and first.now == ("3:followup:1",)
+    second = found[1]
+    assert [a.key for a in second.actions] == ["2:followup:1"] and second.now == ()
+    assert second.reason == "courtesy_note now"
+
+
+def test_due_shows_the_step_that_will_actually_go_after_a_stale_one() -> None:
+    # the note falls due on Saturday, the 72-hour reminder on Sunday: when the business opens on
+    # Monday both are due, so `due` shows the reminder going and the note skipped
+    record = answered_at(datetime(2026, 12, 3, 10, 0, tzinfo=UTC))  # Thursday
+    [line] = schedule([(record, False)], datetime(2026, 12, 4, 9, 0, tzinfo=UTC), OFFICE)
+    assert line.due_at == datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+    assert line.goes == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    assert [type(a) for a in line.actions] == [ReviveReminder]
+    assert line.reason.startswith("skipped the courtesy note (due 2026-12-05 10:00): late")
