@@ -61,7 +61,9 @@ class Calendar:
         for _ in range(400):  # a year and a bit: a calendar that never opens is a config error
             if self.working_day(day) and clock < self.closes:
                 start = max(clock, self.opens)
-                return datetime.combine(day, start, self.zone) if start != clock else t
+                if (day, start) == (local.date(), local.time()):
+                    return t  # open right now
+                return datetime.combine(day, start, self.zone)
             day, clock = day + timedelta(days=1), time(0, 0)
         raise ValueError("the business is never open: check [business] hours, days and holidays")
 

@@ -179,7 +179,7 @@ def upcoming(record: Prospect, rules: FollowUpRules, *, blocked: bool = False) -
     if not rules.drip or not capped:
         return None
     mails = [e for e in record.timeline if e.direction == Direction.OUT and e.kind in STEPS]
-    since = max((e.at for e in mails), default=start)
+    since = max((start, *(e.at for e in mails)))  # our last automatic mail, or the anchor
     drips = sum(1 for e in record.timeline if e.kind == MailKind.DRIP)
     template = rules.drip[drips % len(rules.drip)]
     at = rules.after(since, rules.drip_days * 24)
