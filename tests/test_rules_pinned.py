@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from inbox_agent.config import Settings
-from inbox_agent.mail.optout import asks_to_stop
 from inbox_agent.mail.reading import read_message
+from inbox_agent.mail.unsubscribe import asks_to_stop
 from inbox_agent.plan import optout
 from inbox_agent.plan.calendar import Calendar, days_of
 from inbox_agent.plan.context import Context
@@ -30,7 +30,7 @@ from inbox_agent.plan.followups import (
 from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, full_cap, plan_acknowledgment
 from inbox_agent.plan.inbound import Decision, InboundRules, decide
 from inbox_agent.records import status
-from inbox_agent.records.prospect import Direction, Event, Prospect, Stage, Status
+from inbox_agent.records.prospect import Barred, Direction, Event, Prospect, Stage, Status
 from inbox_agent.rules import inbound_rules
 from inbox_agent.sending.actions import (
     CourtesyNote,
@@ -259,7 +259,8 @@ def test_the_agent_is_told_the_stop_came_by_the_unsubscribe_link(rules: InboundR
     [record] = d.records
     assert record.lost_reason == "opted out (the unsubscribe link)"
     [suppression] = d.suppress
-    assert suppression.reason == "opt-out (the unsubscribe link)" and suppression.at == NOW
+    assert (suppression.kind, suppression.reason) == (Barred.OPT_OUT, "the unsubscribe link")
+    assert suppression.at == NOW
 
 
 def test_someone_else_asking_to_stop_in_a_persons_thread_opts_out_only_themselves(
@@ -285,7 +286,7 @@ def test_a_stop_from_their_own_address_closes_their_latest_record_and_tells_its_
     assert record.id == 1 and record.opted_out_at == NOW
     assert d.outbox == (OptedOut(1, ALICE, '"unsubscribe"'),)
     [suppression] = d.suppress
-    assert suppression.reason == 'opt-out ("unsubscribe")'
+    assert (suppression.kind, suppression.reason) == (Barred.OPT_OUT, '"unsubscribe"')
 
 
 def test_a_stop_with_nobody_to_tell_sends_no_notice() -> None:
