@@ -51,7 +51,9 @@ def test_due_says_what_goes_when_and_does_nothing(tmp_path: Path) -> None:
     jane, bob = json.loads(early.stdout)
     assert (jane["what"], jane["to"], jane["template"]) == (
         "courtesy_note", ["jane@example.org"], "courtesy_note")  # fmt: skip
-    assert jane["sends_at"] == (answered + timedelta(hours=48)).isoformat() and jane["now"] == []
+    goes = datetime.fromisoformat(jane["sends_at"])
+    assert goes == answered + timedelta(hours=48) and jane["now"] == []
+    assert goes.utcoffset() == timedelta(hours=2)  # the business's time, as the table shows it
     assert bob["what"] == "information_overdue"
     assert bob["to"] == ["alice@example.com", "owner@example.com"]
     late = _due(config, "--at", (answered + timedelta(hours=49)).isoformat(), "--json")

@@ -213,8 +213,8 @@ def plan(record: Prospect, now: datetime, rules: FollowUpRules, *, blocked: bool
 @dataclass(frozen=True)
 class Scheduled:
     """One line of ``inbox-agent due``: a record's next step falls due at ``due_at`` and goes
-    at ``goes`` (when the business is open), as ``actions`` (a stale step skipped by then);
-    ``now``: the keys that would go if the daemon ran at the time asked about."""
+    at ``goes`` (when the business is open; in its time zone), as ``actions`` (a stale step
+    skipped by then); ``now``: the keys that would go if the daemon ran at the time asked."""
 
     record: Prospect
     due_at: datetime
@@ -234,7 +234,7 @@ def schedule(
         nxt = upcoming(record, rules, blocked=blocked)
         if nxt is None:
             continue
-        goes = rules.calendar.next_open(max(nxt.at, now))
+        goes = rules.calendar.next_open(max(nxt.at, now)).astimezone(rules.calendar.zone)
         then = plan(record, goes, rules, blocked=blocked)
         keys = tuple(a.key for a in plan(record, now, rules, blocked=blocked).actions)
         found.append(Scheduled(record, nxt.at, goes, then.actions, then.reason, keys))
