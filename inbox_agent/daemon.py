@@ -4,13 +4,13 @@ Before each wait it looks whether mail arrived while the last cycle ran (IDLE wo
 it), and runs again at once when it did.
 
 The main thread owns the IMAP connection and the store (one writer); APScheduler 3 only wakes it
-for timed work (the outbox retry and due-work scan every 30 s, the daily digest at ``[digest]
-at`` in the business's time zone, a periodic safety poll); each cycle queues what is due
-(``Runner.queue_due``). IDLE is re-issued before the
-29-minute server limit; a dead connection — a BYE, ``idle_check`` returning nothing instantly
-again and again, a timeout or socket error — is dropped and reopened with exponential backoff
-and jitter. Where the server lacks IDLE, it polls every ``poll_interval_s``. SIGTERM/SIGINT
-finish the current step and exit cleanly.
+for timed work (every 30 s for the outbox retries and the follow-ups due, at ``[digest] at`` in
+the business's time zone for the digest, and a periodic safety poll); each cycle queues what is
+due (``Runner.queue_due``). IDLE is re-issued before the 29-minute server limit; a dead
+connection — a BYE, ``idle_check`` returning nothing instantly again and again, a timeout or
+socket error — is dropped and reopened with exponential backoff and jitter. Where the server
+lacks IDLE, it polls every ``poll_interval_s``. SIGTERM/SIGINT finish the current step and exit
+cleanly.
 """
 
 from __future__ import annotations
