@@ -21,10 +21,13 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inbox_agent.exceptions import ParseError
-from inbox_agent.imap import Fetched
 from inbox_agent.mail.reading import Reading, ReadingRules, read_message
+
+if TYPE_CHECKING:  # a worker process imports this module: it needs no IMAP library
+    from inbox_agent.imap import Fetched
 
 PARALLEL_FROM = 16
 

@@ -32,6 +32,7 @@ _MAX_TRIES = 200  # candidates PhoneNumberMatcher looks at, per text
 _SHAPE = re.compile(r"\+?\(?\d[\d\s().\-/]{3,24}\d")
 _TAX_ID = re.compile(r"^\d{3}\.\d{3}\.\d{3}-\d{2}$|^\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}$")
 _DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+_FIVE_DIGITS = re.compile(r"(?:\d\D*){5}")
 _RAW_DIGITS = 7  # a number kept as written (not valid in the region) has this many digits at least
 _PHONE_WORDS = (
     r"phone|telephone|tel|mobile|cell|cellphone|call|ring|text|sms|whatsapp|reach me|"
@@ -116,9 +117,17 @@ def _personal(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.number_type(number) not in _NOT_PERSONAL
 
 
+def _numeric_lines(text: str) -> str:
+    """Only the lines that can hold a phone number (five digits at least): libphonenumber's
+    matcher costs in proportion to its text, and most of a message has no digits."""
+    return "\n".join(line for line in text.splitlines() if _FIVE_DIGITS.search(line))
+
+
 def text_phone(text: str, region: str) -> Phone | None:
     """The first phone number in free text, valid ones first; None when there is none."""
-    text = text[:_TEXT_CAP]
+    text = _numeric_lines(text[:_TEXT_CAP])
+    if not text:
+        return None
     region = region.upper()
     try:
         for match in phonenumbers.PhoneNumberMatcher(

@@ -79,6 +79,16 @@ class SourceRule:
     match: str = "any"  # "any" | "all"
 
     @functools.cached_property
+    def address_tests(self) -> tuple[tuple[str, re.Pattern[str], tuple[Glob, ...]], ...]:
+        """(label, one regex for all its globs, the globs) for from, to and reply_to: a
+        message's addresses are tried against each label once, not glob by glob."""
+        return tuple(
+            (label, re.compile("|".join(f"(?:{g.regex.pattern})" for g in globs)), globs)
+            for label, globs in (("from", self.from_), ("to", self.to), ("reply_to", self.reply_to))
+            if globs
+        )
+
+    @functools.cached_property
     def known_senders(self) -> tuple[Glob, ...]:
         """The ``from`` globs that name a platform's domain, for a robot rule (``known_sender``)."""
         return tuple(g for g in self.from_ if _names_a_domain(g)) if self.robot else ()
@@ -270,19 +280,32 @@ def _show(pattern: re.Pattern[str]) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _conditions(rule: SourceRule, msg: Message, body: str) -> Iterator[tuple[str, bool]]:
+@dataclass(frozen=True)
+class _Addresses:
+    """A message's addresses as the ``from``, ``to`` and ``reply_to`` conditions see them."""
+
+    by_label: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, msg: Message) -> _Addresses:
+        return cls({
+            "from": (msg.from_.email,) if msg.from_ else (),
+            "to": (*(a.email for a in (*msg.to, *msg.cc)), *msg.delivered_to),
+            "reply_to": tuple(a.email for a in msg.reply_to),
+        })  # fmt: skip
+
+
+def _conditions(
+    rule: SourceRule, msg: Message, body: str, addresses: _Addresses
+) -> Iterator[tuple[str, bool]]:
     """(reason, holds) for each condition of the rule, cheapest first, computed lazily."""
-    sender = (msg.from_.email,) if msg.from_ else ()
-    recipients = (*(a.email for a in (*msg.to, *msg.cc)), *msg.delivered_to)
-    replies = tuple(a.email for a in msg.reply_to)
-    for label, globs, addresses in (
-        ("from", rule.from_, sender),
-        ("to", rule.to, recipients),
-        ("reply_to", rule.reply_to, replies),
-    ):
-        if globs:
-            hit = next((g for g in globs if g.matches(addresses)), None)
-            yield (f"{label} matches {hit.text}" if hit else label), hit is not None
+    for label, any_glob, globs in rule.address_tests:
+        theirs = addresses.by_label[label]
+        if not any(any_glob.match(a) for a in theirs):
+            yield label, False
+            continue
+        hit = next(g for g in globs if g.matches(theirs))
+        yield f"{label} matches {hit.text}", True
     if rule.subject:
         found = next((p for p in rule.subject if p.search(msg.subject)), None)
         yield (f"subject matches {_show(found)}" if found else "subject"), found is not None
@@ -301,9 +324,9 @@ def _conditions(rule: SourceRule, msg: Message, body: str) -> Iterator[tuple[str
         yield (f"a link matches {_show(found)}" if found else "links"), found is not None
 
 
-def _fires(rule: SourceRule, msg: Message, body: str) -> str | None:
+def _fires(rule: SourceRule, msg: Message, body: str, addresses: _Addresses) -> str | None:
     reasons: list[str] = []
-    for reason, holds in _conditions(rule, msg, body):
+    for reason, holds in _conditions(rule, msg, body, addresses):
         if holds and rule.match == "any":
             return reason
         if not holds and rule.match == "all":
@@ -340,8 +363,9 @@ def match_source(
     """The first rule that fires names the source; else ``default`` (a person, not a robot)."""
     body = msg.text[:BODY_CAP]
     known = known_sender(msg, rules, site_domains)
+    addresses = _Addresses.of(msg)
     for rule in rules:
-        reason = _fires(rule, msg, body)
+        reason = _fires(rule, msg, body, addresses)
         if reason is not None:
             return SourceMatch(rule.name, rule.robot, reason, known, _relays(rule, msg))
     return SourceMatch(default, False, "no source rule matched", known)
