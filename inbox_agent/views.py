@@ -153,8 +153,9 @@ def quarantine_table(entries: Sequence[QuarantineEntry]) -> str:
 def undeliverable_table(entries: Sequence[OutboxEntry]) -> str:
     """Outgoing mail refused for good (``quarantine``): what, to whom, why."""
     rows = [
-        (e.created_at.strftime("%Y-%m-%d %H:%M"), f"#{e.prospect_id}", str(e.kind), e.recipient,
-         e.last_error)
+        (e.created_at.strftime("%Y-%m-%d %H:%M"),
+         f"#{e.prospect_id}" if e.prospect_id is not None else "-",  # the digest: no record
+         str(e.kind), e.recipient, e.last_error)
         for e in entries
     ]  # fmt: skip
     return table(rows, ("when", "record", "mail", "to", "reason"))

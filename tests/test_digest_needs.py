@@ -81,3 +81,13 @@ def test_the_store_hands_the_reports_the_cap_notices_of_their_reach() -> None:
             store.queue(CapNotice(9, "alice@example.com", "domain", "10 an hour", "h2"), AT)
         facts = report_facts(store, DAY.start)
     assert [e.action.key for e in facts.cap_notices] == ["cap:domain:h2:alice@example.com"]
+
+
+def test_an_undeliverable_digest_is_listed_without_a_record_number() -> None:
+    from inbox_agent.sending import outbox
+    from inbox_agent.sending.actions import Digest
+    from inbox_agent.views import undeliverable_table
+
+    failed = outbox.failed(OutboxEntry(Digest("2026-12-03", "owner@x.example"), AT), AT, "550")
+    [row] = undeliverable_table([failed]).splitlines()[2:]
+    assert "#None" not in row and " - " in row and "owner@x.example" in row
