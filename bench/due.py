@@ -69,8 +69,9 @@ def main() -> None:
         start = time.perf_counter()
         runner = Runner(settings, store, courier=FakeCourier(), now=lambda: clock_now[0])
         build = time.perf_counter() - start
-        runner.followups = replace(  # always open: every scan finds work
-            runner.followups, calendar=Calendar("UTC", clock(0, 0), clock.max, frozenset(range(7)))
+        runner.followups.rules = replace(  # always open: every scan finds work
+            runner.followups.rules,
+            calendar=Calendar("UTC", clock(0, 0), clock.max, frozenset(range(7))),
         )
         seconds, due = [], []
         for n in range(args.scans):

@@ -25,9 +25,8 @@ from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.reading import ReadingRules, read_message
 from inbox_agent.mail.spam import spam_checked
 from inbox_agent.records.prospect import Prospect
-from inbox_agent.sending.outbox import Delivery
 from inbox_agent.spamd import SpamCheck
-from inbox_agent.store import Store
+from inbox_agent.store import Store, history
 from inbox_agent.views import (
     due_row,
     due_table,
@@ -258,7 +257,7 @@ def quarantine(obj: Context) -> None:
     settings = obj.settings()
     with Store.open(settings.store.path, read_only=True) as store:
         entries = store.quarantined()
-        failed = [e for e in store.outbox() if e.status == Delivery.FAILED]
+        failed = history.undeliverable(store)
     if not entries and not failed:
         click.echo("Nothing in quarantine.")
     if entries:

@@ -21,18 +21,18 @@ from inbox_agent.report.present import Data
 from inbox_agent.report.timeline import READ_KINDS
 from inbox_agent.rules import report_rules
 from inbox_agent.sending.actions import Digest, MailKind
-from inbox_agent.store import Store
+from inbox_agent.store import Store, history
 
 
 def report_facts(store: Store, since: datetime) -> Facts:
     """What the reports read from the store, for windows from ``since`` on."""
     return Facts(
-        prospects=tuple(store.prospects_for_report(since, READ_KINDS, WHOLE)),
-        messages=tuple(store.messages_since(since)),
+        prospects=tuple(history.prospects_for_report(store, since, READ_KINDS, WHOLE)),
+        messages=tuple(history.messages_since(store, since)),
         quarantined=tuple(store.quarantined()),
-        undeliverable=tuple(store.undeliverable()),
-        suppressions=tuple(store.suppressions()),
-        cap_notices=tuple(store.entries_of(MailKind.CAP_NOTICE, since)),
+        undeliverable=tuple(history.undeliverable(store)),
+        suppressions=tuple(history.suppressions(store)),
+        cap_notices=tuple(history.entries_of(store, MailKind.CAP_NOTICE, since)),
     )
 
 

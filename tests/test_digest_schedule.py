@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_agent import runner as runner_module
+from inbox_agent import reporting
+from inbox_agent import timed as timed_module
 from inbox_agent.config import Settings
 from inbox_agent.exceptions import TemporarySendError, UsageError
 from inbox_agent.plan.digest import DigestSchedule, due_day, is_over, worth_sending
@@ -157,7 +158,7 @@ def test_nothing_is_computed_while_nothing_is_due(
     """The daemon wakes every 30 s: once a day's digest is queued (or not worth it), the next
     cycles only look at the clock, never at the records."""
     made: list[date] = []
-    real = runner_module.digest_of
+    real = reporting.digest_of
 
     def counting(
         store: Store, settings: Settings, day: date, now: datetime, recipients: Sequence[str]
@@ -165,7 +166,7 @@ def test_nothing_is_computed_while_nothing_is_due(
         made.append(day)
         return real(store, settings, day, now, recipients)
 
-    monkeypatch.setattr(runner_module, "digest_of", counting)
+    monkeypatch.setattr(timed_module, "digest_of", counting)
     clock.t = local(2, "10:00")
     shop.box.add(mailgen.inquiry())
     with (
@@ -217,7 +218,7 @@ def test_a_broken_planner_fails_alone_and_waits_before_trying_again(
         calls.append(clock.t)
         raise ZeroDivisionError("a bug meets odd data")
 
-    monkeypatch.setattr(runner_module, "digest_of", broken)
+    monkeypatch.setattr(timed_module, "digest_of", broken)
     clock.t = local(2, "10:00")
     shop.box.add(mailgen.inquiry())
     shop.cycle()

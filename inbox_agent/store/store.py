@@ -38,7 +38,6 @@ from inbox_agent.records.prospect import (
     prospect_to_dict,
     quarantine_from_dict,
     record_to_dict,
-    since_view,
     suppression_from_dict,
 )
 from inbox_agent.sending import outbox
@@ -423,7 +422,7 @@ class Store:
         self._index()
         self._next = {t: max(n, following.get(t, n)) for t, n in self._next.items()}
 
-    # -- what the reports read (the digest, the monthly review) -----------------------------
+    # -- outbox entries by key (``digest --send``; the reports' reads: ``store.history``) ---
     def has_entry(self, key: str) -> bool:
         """Whether the outbox holds an entry with this key (sent, waiting or failed)."""
         return key in self._outbox_keys
@@ -431,42 +430,3 @@ class Store:
     def entry(self, key: str) -> OutboxEntry | None:
         doc = self._get("outbox", self._outbox_keys[key]) if key in self._outbox_keys else None
         return outbox.from_dict(doc) if doc else None
-
-    def suppressions(self) -> list[Suppression]:
-        return [suppression_from_dict(d) for _, d in sorted(self._all("suppressed").items())]
-
-    def entries_of(self, kind: MailKind, since: datetime) -> list[OutboxEntry]:
-        """Outbox entries of one kind queued from ``since`` on (the digest's cap notices)."""
-        found = [
-            (i, d) for i, d in self._all("outbox").items()
-            if d["action"]["kind"] == kind and datetime.fromisoformat(d["created_at"]) >= since
-        ]  # fmt: skip
-        return [outbox.from_dict(d) for _, d in sorted(found)]
-
-    def undeliverable(self) -> list[OutboxEntry]:
-        """Outbox entries refused for good (``failed``), without reading the others."""
-        found = [(i, d) for i, d in self._all("outbox").items() if d["status"] == outbox.FAILED]
-        return [outbox.from_dict(d) for _, d in sorted(found)]
-
-    def first_message_at(self) -> datetime | None:
-        """When the first message was processed (None: none ever was)."""
-        found = self._all("messages")
-        return datetime.fromisoformat(found[min(found)]["at"]) if found else None
-
-    def messages_since(self, since: datetime) -> list[LoggedMessage]:
-        """The processed-message log from ``since`` on."""
-        items = self._all("messages").items()
-        found = [(i, d) for i, d in items if datetime.fromisoformat(d["at"]) >= since]
-        return [logged_from_dict(d) for _, d in sorted(found)]
-
-    def prospects_for_report(
-        self, since: datetime, kinds: frozenset[str], whole: frozenset[Status]
-    ) -> list[Prospect]:
-        """What a report from ``since`` on needs, fast: every open record and every record with
-        a time from then on, with its events of ``kinds`` from then on (all, in ``whole``)."""
-        found = []
-        for doc_id, doc in sorted(self._all("prospects").items()):
-            view = doc if doc.get("status") in whole else since_view(doc, since, kinds)
-            if view is not None:
-                found.append(prospect_from_dict(view, doc_id))
-        return found
