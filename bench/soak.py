@@ -67,15 +67,18 @@ class Stream:
         self.inquirers: list[str] = []
         self.failures = 0  # appends refused while Dovecot restarted (retried)
 
-    def _append(self, raw: bytes, message_id: str) -> None:
+    def _append(self, raw: bytes, message_id: str) -> bool:
+        """Deliver one message, retrying while Dovecot restarts; False if the stream stopped
+        before it could be delivered (then nobody can expect an answer to it)."""
         while not self.stop.is_set():
             try:
                 self.dovecot.append("sales", "INBOX", raw)
                 self.appended.append(message_id)
-                return
+                return True
             except Exception:  # Dovecot is restarting: the sender's server would retry too
                 self.failures += 1
                 time.sleep(0.5)
+        return False
 
     def _acked(self) -> list[Any]:
         found = []
@@ -92,9 +95,9 @@ class Stream:
             roll = self.rng.random()
             mid = f"<soak-{n}@example.net>"
             acks = self._acked()
+            who = ""
             if roll < 0.55 or not acks:
                 who = f"p{n}@{PROVIDERS[n % len(PROVIDERS)]}"
-                self.inquirers.append(who)
                 raw = mailgen.inquiry(sender=f"Person {n} <{who}>", subject=f"Widgets {n}",
                                       message_id=mid, to=self.shared)  # fmt: skip
             elif roll < 0.7:
@@ -119,7 +122,8 @@ class Stream:
                 raw = maker()
                 raw = raw.replace(b"Message-ID: <", f"Message-ID: <soak{n}.".encode(), 1)
                 mid = message_from_bytes(raw, policy=policy.default)["Message-ID"]
-            self._append(raw, str(mid).strip("<>"))
+            if self._append(raw, str(mid).strip("<>")) and who:
+                self.inquirers.append(who)  # only a delivered inquiry is owed an answer
 
 
 def main() -> None:
