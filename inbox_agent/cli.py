@@ -10,7 +10,7 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -320,7 +320,6 @@ def _digest_day(text: str | None, settings: Settings, now: datetime) -> date:
 def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
     """The owner's daily digest: print it (works beside run), or --send it."""
     from inbox_agent.reporting import digest_content
-    from inbox_agent.rules import renderer
     from inbox_agent.runner import Runner, utcnow
 
     settings = obj.settings()
@@ -333,10 +332,7 @@ def digest(obj: Context, when: str | None, send: bool, fmt: str) -> None:
         return
     with Store.open(settings.store.path, read_only=True) as store:
         content = digest_content(store, settings, day, now)
-    text, html = renderer(settings).page("digest", content)
-    if fmt == "html" and html is None:
-        raise UsageError("no digest.html.j2 in the templates folder")
-    click.echo(html if fmt == "html" else text, nl=False)
+    _echo_page(settings, "digest", content, html=fmt == "html")
 
 
 @cli.command()
@@ -348,7 +344,6 @@ def report(obj: Context, month: str, fmt: str | None) -> None:
     """The monthly performance review, beside the month before (works beside run)."""
     from inbox_agent.report.periods import parse_month
     from inbox_agent.reporting import review_content, review_numbers
-    from inbox_agent.rules import renderer
     from inbox_agent.runner import utcnow
 
     try:
@@ -361,10 +356,17 @@ def report(obj: Context, month: str, fmt: str | None) -> None:
             click.echo(review_numbers(store, settings, first, now), nl=False)
             return
         content = review_content(store, settings, first, now)
-    text, html = renderer(settings).page("report", content)
-    if fmt == "html" and html is None:
-        raise UsageError("no report.html.j2 in the templates folder")
-    click.echo(html if fmt == "html" else text, nl=False)
+    _echo_page(settings, "report", content, html=fmt == "html")
+
+
+def _echo_page(settings: Settings, name: str, content: Mapping[str, object], *, html: bool) -> None:
+    """Print a page (the digest, the review) as text, or as HTML."""
+    from inbox_agent.rules import renderer
+
+    text, page = renderer(settings).page(name, content)
+    if html and page is None:
+        raise UsageError(f"no {name}.html.j2 in the templates folder")
+    click.echo(page if html and page is not None else text, nl=False)
 
 
 @cli.group()

@@ -16,7 +16,6 @@ from inbox_agent.mail.reading import read_message
 from inbox_agent.mail.unsubscribe import asks_to_stop
 from inbox_agent.plan import optout
 from inbox_agent.plan.calendar import Calendar, days_of
-from inbox_agent.plan.context import Context
 from inbox_agent.plan.followups import (
     Channel,
     FollowUpRules,
@@ -28,7 +27,7 @@ from inbox_agent.plan.followups import (
     upcoming,
 )
 from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, full_cap, plan_acknowledgment
-from inbox_agent.plan.inbound import Decision, InboundRules, decide
+from inbox_agent.plan.inbound import InboundRules
 from inbox_agent.records import status
 from inbox_agent.records.prospect import Barred, Direction, Event, Prospect, Stage, Status
 from inbox_agent.rules import inbound_rules
@@ -43,6 +42,8 @@ from inbox_agent.sending.actions import (
 )
 from inbox_agent.sending.letters import unsubscribe_token
 from tests import mailgen
+from tests.test_optout import _EARLIER, BASE, JANE_RECORD, _decide
+from tests.test_optout import NOW as OPTOUT_NOW
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a Tuesday
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -232,24 +233,12 @@ def test_words_in_the_signature_never_ask_to_stop() -> None:
 
 # --- plan.optout: what a request does -----------------------------------------------------------
 
-NOW = datetime(2026, 11, 20, 9, 0, 5, tzinfo=UTC)
-_EARLIER = NOW - 3 * D
-JANE_RECORD = Prospect(
-    id=1, email=JANE, created_at=_EARLIER, name="Jane", status=Status.FOLLOW_UP,
-    assigned_to=ALICE, acknowledged_at=_EARLIER, information_sent_at=_EARLIER,
-    message_ids=("inq-1@example.org", "note-1@example.com"),
-    timeline=(Event(_EARLIER, Direction.IN, "inquiry", "inq-1@example.org"),),
-)  # fmt: skip
-BASE = Context(folder="INBOX", uid=7, arrived=NOW, now=NOW)
+NOW = OPTOUT_NOW  # Jane's record and the decisions are test_optout's
 
 
 @pytest.fixture
 def rules(settings: Settings) -> InboundRules:
     return inbound_rules(settings)
-
-
-def _decide(raw: bytes, rules: InboundRules, **context: Any) -> Decision:
-    return decide(read_message(raw, rules.reading), replace(BASE, **context), rules)
 
 
 def test_the_agent_is_told_the_stop_came_by_the_unsubscribe_link(rules: InboundRules) -> None:
