@@ -17,6 +17,7 @@ from inbox_agent.records.prospect import (
     Direction,
     Event,
     LoggedMessage,
+    Moved,
     Prospect,
     QuarantineEntry,
     Quote,
@@ -54,7 +55,8 @@ RULES = ReportRules(BUSINESS, TZ, agents=((ALICE, "Alice"), (BOB, "Bob")))
 
 def moved(when: datetime, field: str, old: str, new: str, cause: str) -> Event:
     """An event as ``records.conversation`` writes a status or stage move."""
-    return Event(when, Direction.INTERNAL, field, summary=f"{field} {old} → {new} ({cause})")
+    return Event(when, Direction.INTERNAL, field, summary=f"{field} {old} → {new} ({cause})",
+                 moved=Moved(old, new, cause))  # fmt: skip
 
 
 def sent(when: datetime, kind: str, to: str = "") -> Event:
@@ -65,7 +67,8 @@ def sent(when: datetime, kind: str, to: str = "") -> Event:
 
 
 def command(when: datetime, author: str, line: str) -> Event:
-    return Event(when, Direction.INTERNAL, "command", summary=f"{author}: {line}")
+    name = line.split()[0].lstrip("#")
+    return Event(when, Direction.INTERNAL, "command", summary=f"{author}: {line}", command=name)
 
 
 def record(

@@ -21,9 +21,12 @@ from inbox_agent.records.prospect import (
     Direction,
     Event,
     LoggedMessage,
+    Moved,
     Prospect,
     Quote,
     Status,
+    event_from_dict,
+    event_to_dict,
 )
 from inbox_agent.store import Store
 from inbox_agent.store.database import JournalStorage
@@ -266,3 +269,26 @@ def test_forget_erases_a_person_keeps_their_opt_out_as_a_hash(tmp_path: Path) ->
     assert "jane@example.org" not in on_disk and planted not in on_disk
     with Store.open(path) as store:
         assert store.is_suppressed("jane@example.org") and len(store.prospects()) == 1
+
+
+def test_moves_and_commands_are_fields_of_their_events_and_old_stores_read_alike() -> None:
+    """A report reads a move's old/new/cause and a command's name from the event, never from
+    its summary; timelines written before those fields existed are read into them once."""
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    moved = Event(at, Direction.INTERNAL, "stage", summary="stage lead → prospect (x)",
+                  moved=Moved("lead", "prospect", "prospect_replied"))  # fmt: skip
+    command = Event(at, Direction.INTERNAL, "command", summary="a@x: #quote 1500", command="quote")
+    for event in (moved, command):
+        assert event_from_dict(event_to_dict(event)) == event
+    legacy = [
+        {"at": at.isoformat(), "direction": "internal", "kind": "status", "message_id": "",
+         "summary": "status call → email (information_sent)", "folder": "", "uid": 0},
+        {"at": at.isoformat(), "direction": "internal", "kind": "command", "message_id": "",
+         "summary": "alice@acme.example: #sale 1200 INV-7", "folder": "", "uid": 0},
+        {"at": at.isoformat(), "direction": "internal", "kind": "note", "message_id": "",
+         "summary": "alice@acme.example: #note call after 5", "folder": "", "uid": 0},
+    ]  # fmt: skip
+    status, sale, note = (event_from_dict(d) for d in legacy)
+    assert status.moved == Moved("call", "email", "information_sent")
+    assert (sale.command, sale.moved) == ("sale", None)
+    assert (note.command, note.moved) == ("", None)

@@ -25,7 +25,16 @@ from inbox_agent.mail.replies import summary as text_summary
 from inbox_agent.records import status
 from inbox_agent.records.assignment import Agent
 from inbox_agent.records.commands import Command
-from inbox_agent.records.prospect import Direction, Event, Prospect, Quote, Sale, Stage, Status
+from inbox_agent.records.prospect import (
+    Direction,
+    Event,
+    Moved,
+    Prospect,
+    Quote,
+    Sale,
+    Stage,
+    Status,
+)
 from inbox_agent.records.status import COMMAND, Cause
 from inbox_agent.records.threads import Author, Thread
 
@@ -49,8 +58,8 @@ def _moved(record: Prospect, cause: str, now: datetime, value: str | None = None
     """Apply a status/stage cause and write each change into the timeline."""
     updated, changes = status.apply(record, cause, now, value=value)
     events = tuple(
-        Event(c.at, Direction.INTERNAL, c.field,
-              summary=f"{c.field} {c.old} → {c.new} ({c.cause})")
+        Event(c.at, Direction.INTERNAL, c.field, summary=f"{c.field} {c.old} → {c.new} ({c.cause})",
+              moved=Moved(c.old, c.new, c.cause))
         for c in changes
     )  # fmt: skip
     return replace(updated, timeline=(*updated.timeline, *events)) if events else updated
@@ -302,7 +311,8 @@ def apply_commands(
             continue
         if name != "record":
             note = Event(now, Direction.INTERNAL, "note" if name == "note" else "command",
-                         summary=f"{author}: {command.line.strip()}"[:300])  # fmt: skip
+                         summary=f"{author}: {command.line.strip()}"[:300],
+                         command="" if name == "note" else name)  # fmt: skip
             record = replace(record, timeline=(*record.timeline, note))
             applied.append(command.line.strip())
     return record, applied, errors

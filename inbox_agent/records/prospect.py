@@ -11,6 +11,7 @@ Conversion to and from plain dicts lives here too, so the store never sees these
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -73,6 +74,17 @@ class Event:
     uid: int = 0
     body: str | None = None
     template: str = ""  # our mail: the template it was written from (no template twice in a row)
+    moved: Moved | None = None  # a ``status`` or ``stage`` event: from what, to what, and why
+    command: str = ""  # a ``command`` event: the command's name (quote, sale, status, …)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What a ``status`` or ``stage`` event changed: ``old`` → ``new``, for ``cause``."""
+
+    old: str
+    new: str
+    cause: str
 
 
 @dataclass(frozen=True)
@@ -208,17 +220,30 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         data["body"] = event.body
     if event.template:
         data["template"] = event.template
+    if event.moved is not None:
+        data["moved"] = [event.moved.old, event.moved.new, event.moved.cause]
+    if event.command:
+        data["command"] = event.command
     return data
 
 
+# Stores written by earlier builds kept a move and a command's name only in the event's summary
+# ("stage lead → prospect (prospect_replied)", "alice@x: #quote 1500"); they are read once, here.
+_LEGACY_MOVE = re.compile(r"^(?:status|stage) (\S+) → (\S+) \(([^)]*)\)$")
+_LEGACY_COMMAND = re.compile(r": #([a-z]+)")
+
+
 def event_from_dict(data: dict[str, Any]) -> Event:
-    return Event(
-        **{
-            **data,
-            "at": datetime.fromisoformat(data["at"]),
-            "direction": Direction(data["direction"]),
-        }
-    )
+    values = {**data, "at": datetime.fromisoformat(data["at"]),
+              "direction": Direction(data["direction"])}  # fmt: skip
+    if "moved" in data:
+        values["moved"] = Moved(*data["moved"])
+    elif data["kind"] in ("status", "stage") and (old := _LEGACY_MOVE.match(data["summary"])):
+        values["moved"] = Moved(*old.groups())
+    if data["kind"] == "command" and "command" not in data:
+        found = _LEGACY_COMMAND.search(data["summary"])
+        values["command"] = found.group(1) if found else ""
+    return Event(**values)
 
 
 def prospect_to_dict(p: Prospect) -> dict[str, Any]:

@@ -4,11 +4,11 @@ This is the one module that reads the timeline for the reports, so that when rec
 these facts as fields, only it changes. Vocabulary:
 
 - a ``Move`` is one stage change, from the ``stage`` events ``records.conversation`` writes
-  (summary ``"stage lead → prospect (prospect_replied)"``);
+  (each with its ``Moved``: old, new, cause);
 - *follow-ups* are the mails to the prospect of the follow-up kinds (``FOLLOW_UP_KINDS``: the
   courtesy note, later follow-ups, the drip), *revive reminders* the mails to the agent saying
   "phone them" — each mail we send is a timeline event whose kind is its ``MailKind``;
-- a quote is dated by the ``#quote`` command that set it, a sale by its ``#sale`` command (else
+- a quote is dated by the ``#quote`` command event that set it, a sale by its ``#sale`` (else
   by the move it caused, else by ``closed_at``); each record counts its current quote and sale
   once, at that date.
 
@@ -17,11 +17,9 @@ A ``Course`` is a record with these facts read out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from inbox_agent.records.commands import parse_commands
 from inbox_agent.records.prospect import Prospect
 from inbox_agent.records.status import Cause
 from inbox_agent.sending.actions import MailKind
@@ -31,7 +29,6 @@ FOLLOW_UP_KINDS = frozenset({MailKind.COURTESY_NOTE, MailKind.FOLLOW_UP, MailKin
 READ_KINDS: frozenset[str] = frozenset(
     {"stage", "status", "command", MailKind.REVIVE_REMINDER, *FOLLOW_UP_KINDS}
 )
-_MOVE = re.compile(r"^(?P<field>status|stage) (?P<old>\S+) → (?P<new>\S+) \((?P<cause>[^)]*)\)$")
 
 
 @dataclass(frozen=True)
@@ -54,13 +51,6 @@ class Course:
     sold_at: datetime | None = None
 
 
-def _command(summary: str) -> str:
-    """The command a ``command`` event records (``"alice@x: #quote 1500"``) -> its name."""
-    line = summary.partition(": ")[2]
-    parsed = parse_commands(line).commands
-    return parsed[0].name if parsed else ""
-
-
 def course(prospect: Prospect) -> Course:
     moves: list[Move] = []
     follow_ups: list[tuple[datetime, MailKind]] = []
@@ -69,22 +59,21 @@ def course(prospect: Prospect) -> Course:
     for event in prospect.timeline:
         kind = event.kind
         if kind in ("stage", "status"):
-            found = _MOVE.match(event.summary)
+            found = event.moved
             if found is None:
                 continue
-            if found["cause"] == Cause.WON and won is None:
+            if found.cause == Cause.WON and won is None:
                 won = event.at
             if kind == "stage":
-                moves.append(Move(event.at, found["old"], found["new"], found["cause"]))
+                moves.append(Move(event.at, found.old, found.new, found.cause))
         elif kind in FOLLOW_UP_KINDS:
             follow_ups.append((event.at, MailKind(kind)))
         elif kind == MailKind.REVIVE_REMINDER:
             revives.append(event.at)
         elif kind == "command":
-            name = _command(event.summary)
-            if name == "quote":
+            if event.command == "quote":
                 quoted = event.at
-            elif name == "sale":
+            elif event.command == "sale":
                 sold = event.at
     if prospect.quote is None:
         quoted = None
