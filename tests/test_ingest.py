@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import pytest
 
 from inbox_agent.config import load_settings
@@ -133,8 +135,9 @@ def test_returning_customer_gets_a_new_linked_record(store: Store, rules: Inboun
     assert new.previous_id == old.id and new.stage == "prospect" and new.status == "new"
 
 
+@pytest.mark.parametrize("beside_a_thread", [False, True], ids=["forked", "spawned"])
 def test_worker_processes_read_a_big_batch_like_one_process(
-    store: Store, rules: InboundRules
+    store: Store, rules: InboundRules, beside_a_thread: bool
 ) -> None:
     from inbox_agent.workers import PARALLEL_FROM, ReaderPool
 
@@ -143,9 +146,22 @@ def test_worker_processes_read_a_big_batch_like_one_process(
     raws += [mailgen.bounce(), mailgen.no_headers(), mailgen.form_notification()]
     for raw in raws:
         box.add(raw)
-    with ReaderPool(rules.reading, workers=2) as reader:
-        parallel = reader.read(box.fetch(sorted(box.messages)))
-        assert reader._pool is not None  # really went through the workers
+    released = threading.Event()
+    other = threading.Thread(target=released.wait, daemon=True)
+    if beside_a_thread:  # like the daemon's scheduler: forking beside it would be unsafe
+        other.start()
+    try:
+        with ReaderPool(rules.reading, workers=2) as reader:
+            parallel = reader.read(box.fetch(sorted(box.messages)))
+            assert reader._pool is not None  # really went through the workers
+            workers = [" ".join(w.cmdline()) for w in psutil.Process().children()]
+    finally:
+        released.set()
+    spawned = [w for w in workers if "spawn_main" in w]
+    if beside_a_thread:
+        assert len(spawned) == 2
+    elif threading.active_count() == 1:  # nothing else in this test process runs a thread
+        assert spawned == [] and len(workers) == 2
     inline = ReaderPool(rules.reading, workers=1).read(box.fetch(sorted(box.messages)))
     assert [type(r).__name__ for r in parallel] == [type(r).__name__ for r in inline]
     assert [getattr(r, "kind", None) for r in parallel] == [
