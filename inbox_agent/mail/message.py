@@ -102,7 +102,7 @@ class Message:
 def _decode(value: Any) -> str:
     """A header as clean text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
     text = str(value) if value is not None else ""
-    if any("\udc80" <= c <= "\udcff" for c in text):  # the stdlib's surrogate-escaped bytes
+    if not text.isascii() and any("\udc80" <= c <= "\udcff" for c in text):  # escaped bytes
         raw = text.encode("utf-8", "surrogateescape")
         try:
             text = raw.decode("utf-8")

@@ -325,6 +325,10 @@ def _conditions(
 
 
 def _fires(rule: SourceRule, msg: Message, body: str, addresses: _Addresses) -> str | None:
+    if rule.match == "all" and rule.address_tests:  # most rules fail here: say so at once
+        label, any_glob, _ = rule.address_tests[0]
+        if not any(any_glob.match(a) for a in addresses.by_label[label]):
+            return None
     reasons: list[str] = []
     for reason, holds in _conditions(rule, msg, body, addresses):
         if holds and rule.match == "any":
