@@ -15,8 +15,10 @@ Suppressed addresses of people who were forgotten (``forget``) are kept only as 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -111,6 +113,7 @@ class Store:
         self._mail_times: dict[str, set[tuple[int, datetime]]] = {}
         self._sent_kinds: dict[str, MailKind] = {}
         self._ack_times: dict[str, set[tuple[int, datetime]]] = {}  # by recipient domain
+        self._acks_in_order: list[tuple[datetime, int]] = []  # all of them, oldest first
         for doc_id, doc in docs(data, "outbox"):
             self._index_entry(doc_id, outbox.from_dict(doc))
         self._checkpoints: dict[str, int] = {d["folder"]: i for i, d in docs(data, "checkpoints")}
@@ -377,7 +380,10 @@ class Store:
         self._mail_times.setdefault(entry.recipient, set()).add((doc_id, entry.created_at))
         if entry.kind == MailKind.ACKNOWLEDGMENT:
             domain = entry.recipient.rpartition("@")[2]
-            self._ack_times.setdefault(domain, set()).add((doc_id, entry.created_at))
+            times = self._ack_times.setdefault(domain, set())
+            if (doc_id, entry.created_at) not in times:
+                times.add((doc_id, entry.created_at))
+                bisect.insort(self._acks_in_order, (entry.created_at, doc_id))
         if entry.message_id:
             self._sent_kinds[entry.message_id.strip("<>")] = entry.kind
 
@@ -402,8 +408,10 @@ class Store:
         return sorted(t for _, t in self._ack_times.get(domain.lower(), ()) if t > since)
 
     def acknowledgments_since(self, since: datetime) -> list[datetime]:
-        """When acknowledgments (to anyone) were queued after ``since`` (the mailbox cap)."""
-        return sorted(t for found in self._ack_times.values() for _, t in found if t > since)
+        """When acknowledgments (to anyone) were queued after ``since`` (the mailbox cap): asked
+        for every message read, so a bisection, not a scan of every acknowledgment ever sent."""
+        start = bisect.bisect_right(self._acks_in_order, (since, sys.maxsize))
+        return [t for t, _ in self._acks_in_order[start:]]
 
     # -- raw documents, for ``store.forget`` -------------------------------------------
     def rows(self, table: str) -> dict[int, dict[str, Any]]:
