@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
@@ -94,6 +95,8 @@ def test_kill_9_mid_batch_then_rerun_gives_exactly_one_record_each(
     assert proc.poll() is None, "the poll finished before it could be killed"
     children = psutil.Process(proc.pid).children(recursive=True)
     assert children, "the batch should be read by worker processes"
+    with contextlib.suppress(psutil.NoSuchProcess):  # poll runs no thread: its workers are forked
+        assert not any("spawn_main" in " ".join(c.cmdline()) for c in children)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     _, alive = psutil.wait_procs(children, timeout=15)
