@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from inbox_agent.exceptions import (
@@ -198,7 +198,7 @@ class Dispatcher:
         except MailboxError as exc:
             log.warning("%s: copy not filed in Sent yet: %s", entry.key, exc)
             return
-        self._save(replace(entry, filed=True))
+        self._save(outbox.filed(entry))
 
 
 def dispatch(

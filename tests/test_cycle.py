@@ -68,6 +68,22 @@ def test_temporary_failure_retries_later_once(settings: Settings, store: Store) 
     assert entry.status == outbox.SENT and entry.attempts == 2
 
 
+def test_a_mail_filed_in_sent_leaves_its_bytes_there_not_in_the_store(
+    settings: Settings, store: Store
+) -> None:
+    courier, clock = FakeCourier(), Clock()
+    box = FakeMailbox(clock=clock)
+    box.add(mailgen.inquiry())
+    make(settings, store, courier, clock).cycle(box)
+    entries = store.outbox()
+    assert {e.kind for e in entries} == {"acknowledgment", "notification"}
+    assert all(e.status == "sent" and e.filed and e.raw == b"" for e in entries)
+    assert not store.outbox_open()
+    filed = {email.message_from_bytes(raw)["Message-ID"] for _, raw in box.filed}
+    assert filed == {f"<{e.message_id.strip('<>')}>" for e in entries}  # the copies hold them
+    assert [raw for _, _, raw in courier.sent] == [raw for _, raw in box.filed]
+
+
 def test_ambiguous_failure_resends_the_same_message(settings: Settings, store: Store) -> None:
     clock = Clock()
     box = FakeMailbox(clock=clock)

@@ -6,7 +6,10 @@ nothing is queued twice — and, once rendered, a deterministic Message-ID. Its 
 ``pending`` → ``sent`` (or ``failed`` on a permanent refusal, or ``withheld`` when, by the time
 it would go, its recipient asked us to stop or bounced our mail). The raw message is rendered once
 and kept, so a resend after an ambiguous failure is byte for byte the same mail with the same
-Message-ID, which receiving clients collapse. The functions here are pure: given an entry, an
+Message-ID, which receiving clients collapse; once the mail is sent and its copy ``filed`` in
+the Sent folder, that copy is the record of what went and the entry drops its bytes (a
+year's acknowledgments, notes and digests would otherwise be most of a store that is loaded
+whole). The functions here are pure: given an entry, an
 outcome and ``now``, they return the next entry.
 """
 
@@ -87,6 +90,11 @@ def rendered(entry: OutboxEntry, message_id: str, raw: bytes) -> OutboxEntry:
 
 def sent(entry: OutboxEntry, now: datetime) -> OutboxEntry:
     return replace(entry, status=SENT, sent_at=now, attempts=entry.attempts + 1, last_error="")
+
+
+def filed(entry: OutboxEntry) -> OutboxEntry:
+    """Its copy is in the Sent folder: the bytes are kept there, not here."""
+    return replace(entry, filed=True, raw=b"")
 
 
 def retry_later(entry: OutboxEntry, now: datetime, error: str) -> OutboxEntry:
