@@ -5,9 +5,9 @@ Vocabulary: ``Store`` hands out the project's own dataclasses (``records.prospec
 (or in memory, for tests). Every write happens inside ``transaction()`` and commits together, or
 not at all. ``apply(decision)`` writes everything one incoming message's ``Decision`` says.
 Lookups go through in-memory indexes (open prospect by address, prospect by Message-ID,
-processed-message keys and content keys, outbox keys, automatic mail per recipient, and
-acknowledgments per recipient domain and in all, for the caps), so the cost of an inquiry does
-not grow with the number of records stored.
+processed-message keys and content keys, and the outbox's ``MailIndex``: keys, our Message-IDs,
+automatic mail per recipient, per domain and in all, for the caps), so the cost of an inquiry
+does not grow with the number of records stored.
 
 Suppressed addresses of people who were forgotten (``forget``) are kept only as a hash
 (``suppression_key``), so their opt-out or bounce still holds without their address.
@@ -15,10 +15,8 @@ Suppressed addresses of people who were forgotten (``forget``) are kept only as 
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import hashlib
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -47,6 +45,7 @@ from inbox_agent.sending.actions import Action, MailKind
 from inbox_agent.sending.outbox import OutboxEntry
 from inbox_agent.store.database import Database, docs, shard
 from inbox_agent.store.files import Changes
+from inbox_agent.store.mail_index import MailIndex
 
 TABLES = ("prospects", "messages", "quarantine", "checkpoints", "outbox", "suppressed", "state")
 HASHED = "sha256:"  # a suppression kept without its address
@@ -108,14 +107,9 @@ class Store:
         for doc_id, doc in docs(data, "suppressed"):
             self._index_suppression(doc_id, suppression_from_dict(doc))
         self._state_ids: dict[str, int] = {d["name"]: i for i, d in docs(data, "state")}
-        self._outbox_keys: dict[str, int] = {}
-        self._outbox_open: set[int] = set()
-        self._mail_times: dict[str, set[tuple[int, datetime]]] = {}
-        self._sent_kinds: dict[str, MailKind] = {}
-        self._ack_times: dict[str, set[tuple[int, datetime]]] = {}  # by recipient domain
-        self._acks_in_order: list[tuple[datetime, int]] = []  # all of them, oldest first
+        self._mail = MailIndex()
         for doc_id, doc in docs(data, "outbox"):
-            self._index_entry(doc_id, outbox.from_dict(doc))
+            self._mail.add(doc_id, outbox.from_dict(doc))
         self._checkpoints: dict[str, int] = {d["folder"]: i for i, d in docs(data, "checkpoints")}
         self._next: dict[str, int] = {
             t: max((i for i, _ in docs(data, t)), default=0) + 1 for t in TABLES
@@ -358,42 +352,23 @@ class Store:
     # -- the outbox -------------------------------------------------------------------------
     def queue(self, action: Action, now: datetime) -> bool:
         """Add an outbox entry for ``action`` unless one with its key exists; True when added."""
-        if action.key in self._outbox_keys:
+        if action.key in self._mail.keys:
             return False
         self.save_entry(OutboxEntry(action, now))
         return True
 
     def save_entry(self, entry: OutboxEntry) -> None:
-        doc_id = self._outbox_keys.get(entry.key) or self._new_id("outbox")
+        doc_id = self._mail.keys.get(entry.key) or self._new_id("outbox")
         self._put("outbox", doc_id, outbox.to_dict(entry))
-        self._index_entry(doc_id, entry)
-
-    def _index_entry(self, doc_id: int, entry: OutboxEntry) -> None:
-        self._outbox_keys[entry.key] = doc_id
-        if entry.is_open:
-            self._outbox_open.add(doc_id)
-        else:
-            self._outbox_open.discard(doc_id)
-        self._index_mail(doc_id, entry)
-
-    def _index_mail(self, doc_id: int, entry: OutboxEntry) -> None:
-        self._mail_times.setdefault(entry.recipient, set()).add((doc_id, entry.created_at))
-        if entry.kind == MailKind.ACKNOWLEDGMENT:
-            domain = entry.recipient.rpartition("@")[2]
-            times = self._ack_times.setdefault(domain, set())
-            if (doc_id, entry.created_at) not in times:
-                times.add((doc_id, entry.created_at))
-                bisect.insort(self._acks_in_order, (entry.created_at, doc_id))
-        if entry.message_id:
-            self._sent_kinds[entry.message_id.strip("<>")] = entry.kind
+        self._mail.add(doc_id, entry)
 
     def sent_kind(self, message_id: str) -> MailKind | None:
         """What kind of our mail carries this Message-ID (once rendered), if it is ours."""
-        return self._sent_kinds.get(message_id.strip("<>"))
+        return self._mail.sent_kind(message_id)
 
     def outbox_open(self) -> list[OutboxEntry]:
         """Entries still to send, or sent but not yet filed in the Sent folder."""
-        found = [self._get("outbox", i) for i in sorted(self._outbox_open)]
+        found = [self._get("outbox", i) for i in sorted(self._mail.open)]
         return [outbox.from_dict(d) for d in found if d]
 
     def outbox(self) -> list[OutboxEntry]:
@@ -401,17 +376,15 @@ class Store:
 
     def mail_times(self, recipient: str) -> list[datetime]:
         """When automatic mail to this address was queued (for the per-recipient cap)."""
-        return sorted(t for _, t in self._mail_times.get(recipient, ()))
+        return self._mail.mail_times(recipient)
 
     def acknowledgments_to(self, domain: str, since: datetime) -> list[datetime]:
         """When acknowledgments to addresses at ``domain`` were queued after ``since``."""
-        return sorted(t for _, t in self._ack_times.get(domain.lower(), ()) if t > since)
+        return self._mail.acknowledgments_to(domain, since)
 
     def acknowledgments_since(self, since: datetime) -> list[datetime]:
-        """When acknowledgments (to anyone) were queued after ``since`` (the mailbox cap): asked
-        for every message read, so a bisection, not a scan of every acknowledgment ever sent."""
-        start = bisect.bisect_right(self._acks_in_order, (since, sys.maxsize))
-        return [t for t, _ in self._acks_in_order[start:]]
+        """When acknowledgments (to anyone) were queued after ``since`` (the mailbox cap)."""
+        return self._mail.acknowledgments_since(since)
 
     # -- raw documents, for ``store.forget`` -------------------------------------------
     def rows(self, table: str) -> dict[int, dict[str, Any]]:
@@ -433,8 +406,9 @@ class Store:
     # -- outbox entries by key (``digest --send``; the reports' reads: ``store.history``) ---
     def has_entry(self, key: str) -> bool:
         """Whether the outbox holds an entry with this key (sent, waiting or failed)."""
-        return key in self._outbox_keys
+        return key in self._mail.keys
 
     def entry(self, key: str) -> OutboxEntry | None:
-        doc = self._get("outbox", self._outbox_keys[key]) if key in self._outbox_keys else None
+        doc_id = self._mail.keys.get(key)
+        doc = self._get("outbox", doc_id) if doc_id is not None else None
         return outbox.from_dict(doc) if doc else None
