@@ -1,38 +1,71 @@
-"""``inbox-agent check``: is everything in place? Config (already validated on load), templates,
-IMAP login and folders and IDLE, SMTP login. Sends nothing and changes nothing; returns the
-problems found, one line each.
+"""``inbox-agent check``: is everything in place? Config (already validated on load), every
+template rendered as the mail it is for, IMAP login and folders and IDLE, SMTP login. Sends
+nothing and changes nothing; returns the problems found, one line each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from inbox_agent.config import Settings
 from inbox_agent.exceptions import InboxAgentError
-from inbox_agent.records.prospect import Prospect
-from inbox_agent.rules import renderer
+from inbox_agent.plan.followups import Channel
+from inbox_agent.reporting import digest_content, review_content
+from inbox_agent.rules import followup_rules, renderer
 from inbox_agent.runner import SENT, connect
-from inbox_agent.sending.actions import Acknowledge
+from inbox_agent.sending import trial
 from inbox_agent.smtp import SmtpCourier
+from inbox_agent.store import Store
 
 
-def _templates(settings: Settings) -> None:
-    sample = Prospect(
-        id=1, email="jane@example.org", created_at=datetime.now(UTC), name="Jane",
-        surname="Doe", subject="Question about your widgets", question="Do you ship to Cape Town?",
+def _templates(settings: Settings) -> tuple[list[str], list[str]]:
+    """Render every template file as the mail it is for (``sending.trial``), and the digest
+    and the review with the figures of an empty store: (what was tried, problems)."""
+    folder, now = settings.acknowledgment.templates, datetime.now(UTC)
+    rules = followup_rules(settings)
+    cadence = {s.template for s in (*rules.lead, *rules.prospect) if s.channel == Channel.MAIL}
+    agent = settings.agents[0].email if settings.agents else settings.mailbox.address
+    found = trial.plan(
+        (p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else (),
+        agent=agent, cadence_mail=cadence | set(rules.drip), languages=settings.business.languages,
+        sources=(s.name for s in settings.sources), interests=(i.name for i in settings.interests),
+        now=now,
     )  # fmt: skip
-    renderer(settings).render(Acknowledge(sample.id, sample.email), sample, datetime.now(UTC))
+    render, problems = renderer(settings), []
+    for t in found.trials:
+        try:
+            render.render(t.action, t.prospect, now)
+        except InboxAgentError as exc:
+            problems.append(_named(t.file, exc))
+    empty = Store.memory()
+    day = now.date() - timedelta(days=1)
+    pages = {
+        "digest": lambda: digest_content(empty, settings, day, now),
+        "report": lambda: review_content(empty, settings, day.replace(day=1), now),
+    }
+    for name in found.pages:
+        try:
+            render.page(name, pages[name]())
+        except InboxAgentError as exc:
+            problems.append(_named(f"{name}.txt.j2", exc))
+    problems += [f"{f}: no mail of ours uses this file (a misspelt name?)" for f in found.unused]
+    tried = [t.file for t in found.trials] + [f"{p} page" for p in found.pages]
+    return tried, problems
+
+
+def _named(file: str, exc: Exception) -> str:
+    """The problem, naming the file once (a template error names the file it is in)."""
+    return str(exc) if ".j2" in str(exc) else f"{file}: {exc}"
 
 
 def run_checks(settings: Settings, echo: Callable[[str], None]) -> list[str]:
     problems: list[str] = []
     echo(f"config: {settings.file}: ok")
-    try:
-        _templates(settings)
-        echo(f"templates: {settings.acknowledgment.templates}: ok")
-    except InboxAgentError as exc:
-        problems.append(f"templates: {exc}")
+    tried, wrong = _templates(settings)
+    problems += [f"templates: {w}" for w in wrong]
+    if not wrong:
+        echo(f"templates: {settings.acknowledgment.templates}: {len(tried)} rendered: ok")
     try:
         with connect(settings) as mailbox:
             state = mailbox.select(settings.mailbox.inbox)

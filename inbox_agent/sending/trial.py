@@ -1,0 +1,141 @@
+"""A trial of every template file, for ``inbox-agent check``: which mail each one is for. Pure.
+
+A template is only tried when the mail it is for is rendered, and the daemon renders a courtesy
+note two days after an inquiry: a typo there would surface as a note that never goes. So
+``check`` renders each file of the template folder as its mail, for a sample record that makes
+the renderer pick *that* file: ``acknowledgment.es.txt.j2`` for a record in Spanish,
+``acknowledgment.quote.txt.j2`` for one interested in a quote, ``follow_up_2.txt.j2`` as the
+follow-up cadence names it. Vocabulary: a ``Trial`` is (the file, the action, the record); a
+file no mail uses (``acknowledgement.txt.j2``, a misspelt name; an HTML part without its text
+part) is *unused*. A file whose name starts with ``_`` (``_page.html.j2``, the pages' layout) is
+imported by others and tried with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from inbox_agent.records.prospect import Direction, Event, Prospect, Stage
+from inbox_agent.sending.actions import (
+    Acknowledge,
+    Action,
+    CapNotice,
+    Confirm,
+    DeliveryFailed,
+    FollowUp,
+    InformationOverdue,
+    MailKind,
+    Notify,
+    NotifyReason,
+    OptedOut,
+    RelayAnswer,
+    RelayOutcome,
+    ReviveReminder,
+)
+
+PAGES = ("digest", "report")  # rendered as pages (``Renderer.page``), with their own data
+
+
+@dataclass(frozen=True)
+class Trial:
+    file: str  # the text template this trial renders (with its HTML part, when there is one)
+    action: Action
+    prospect: Prospect
+
+
+@dataclass(frozen=True)
+class Plan:
+    trials: tuple[Trial, ...]
+    pages: tuple[str, ...]  # "digest", "report": the caller renders them with sample figures
+    unused: tuple[str, ...]  # files no mail of ours renders
+
+
+def sample_prospect(
+    now: datetime, agent: str, *, source: str = "email", interest: str = "product_information",
+    language: str = "",
+) -> Prospect:  # fmt: skip
+    """A record with every field a template may show, as an agent has handled it."""
+    asked, answered = now - timedelta(days=3), now - timedelta(days=2)
+    timeline = (
+        Event(asked, Direction.IN, "inquiry", "<m1@example.org>", "Do you ship to Cape Town?"),
+        Event(asked, Direction.OUT, "acknowledgment", "<ia.1.ack@example.com>", "acknowledged"),
+        Event(answered, Direction.OUT, "agent_reply", "<a1@example.com>", "Prices attached"),
+    )
+    return Prospect(
+        id=1, email="jane@example.org", created_at=now - timedelta(days=3), name="Jane",
+        surname="Doe", phone="+27825550147", phone_raw="082 555 0147", company="Doe & Co",
+        subject="Question about your widgets", question="Do you ship 40 widgets to Cape Town?",
+        assigned_to=agent, stage=Stage.LEAD, acknowledged_at=now - timedelta(days=3),
+        first_response_at=answered, information_sent_at=answered, last_inbound_at=asked,
+        form=(("Phone", "082 555 0147"), ("Message", "Do you ship 40 widgets to Cape Town?")),
+        message_ids=tuple(e.message_id for e in timeline), timeline=timeline, source=source,
+        interest=interest, language=language,
+    )  # fmt: skip
+
+
+def _actions(agent: str, cadence_mail: frozenset[str], now: datetime) -> dict[str, Action]:
+    """The action each template name is for, to the sample record."""
+    person, mid = "jane@example.org", "<m1@example.org>"
+    found: dict[str, Action] = {
+        "acknowledgment": Acknowledge(1, person),
+        "notification": Notify(1, agent, NotifyReason.NEW_PROSPECT, "Do you ship to Cape Town?"),
+        "confirmation": Confirm(1, agent, mid, applied=("#status email",)),
+        "delivery_failed": DeliveryFailed(1, agent, "1:ack", MailKind.ACKNOWLEDGMENT, person,
+                                          "550 5.1.1 no such user"),
+        "relayed_answer": RelayAnswer(1, person, agent, "Alice", "Hi Jane, yes we do.", mid),
+        "relay_outcome": RelayOutcome(1, agent, mid, sent=True),
+        "revive_reminder": ReviveReminder(1, agent, 2, (now - timedelta(days=3)).isoformat()),
+        "information_overdue": InformationOverdue(1, agent),
+        "cap_notice": CapNotice(1, agent, "domain", "10 an hour", now.strftime("%Y-%m-%dT%H")),
+        "opted_out": OptedOut(1, agent, "Please stop emailing me."),
+    }  # fmt: skip
+    for n, name in enumerate(sorted(cadence_mail), start=1):
+        found[name] = FollowUp(1, person, n, name, in_reply_to=mid)
+    return found
+
+
+def plan(
+    files: Iterable[str], *, agent: str, cadence_mail: Iterable[str], languages: Sequence[str],
+    sources: Iterable[str], interests: Iterable[str], now: datetime,
+) -> Plan:  # fmt: skip
+    """What to render for each of ``files`` (names in the template folder): ``cadence_mail``
+    are the templates the follow-up cadences and the drip send to the prospect."""
+    actions = _actions(agent, frozenset(cadence_mail), now)
+    known = {"language": set(languages), "source": set(sources), "interest": set(interests)}
+    names = set(files)
+    trials: list[Trial] = []
+    pages: set[str] = set()
+    unused: list[str] = []
+    for file in sorted(names):
+        if file.startswith("_"):
+            continue  # a part other templates import (``_page.html.j2``), tried with them
+        if file.endswith(".html.j2") and file.removesuffix(".html.j2") + ".txt.j2" not in names:
+            unused.append(file)  # an HTML part goes only with the text part of its name
+            continue
+        if not file.endswith(".txt.j2"):
+            continue  # an HTML part (tried with its text part), or not a template (a README)
+        base, *parts = file.removesuffix(".txt.j2").split(".")
+        if base in PAGES and not parts:
+            pages.add(base)
+            continue
+        fields = _fields(parts, known)
+        if base not in actions or fields is None:
+            unused.append(file)
+            continue
+        trials.append(Trial(file, actions[base], sample_prospect(now, agent, **fields)))
+    return Plan(tuple(trials), tuple(sorted(pages)), tuple(unused))
+
+
+def _fields(parts: Sequence[str], known: dict[str, set[str]]) -> dict[str, str] | None:
+    """``["quote", "es"]`` → interest quote, language es; None when a part names nothing
+    the rules know (so the renderer would never pick the file)."""
+    fields: dict[str, str] = {}
+    for part in parts:
+        field = next((f for f in ("language", "source", "interest")
+                      if part in known[f] and f not in fields), None)  # fmt: skip
+        if field is None:
+            return None
+        fields[field] = part
+    return fields

@@ -1,0 +1,118 @@
+"""``inbox-agent check``: every template rendered as the mail it is for, then IMAP and SMTP.
+
+A typo in a template the daemon uses only two days after an inquiry (the courtesy note) would
+otherwise surface as a note that never goes; ``check`` must name the file the day it is edited.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.config import load_settings
+from inbox_agent.health import _templates
+from inbox_agent.sending import trial
+from inbox_agent.sending.actions import Acknowledge, FollowUp, ReviveReminder
+from tests.harness import MailboxUser, SmtpReceiver
+from tests.realconfig import cli, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+OFFLINE = MailboxUser("127.0.0.1", 1, "sales", "pw")  # no server: the templates come first
+
+
+def _plan(*files: str) -> trial.Plan:
+    return trial.plan(
+        files, agent="alice@example.com", cadence_mail=("courtesy_note", "follow_up"),
+        languages=("en", "es"), sources=("email", "facebook"), interests=("quote",), now=NOW,
+    )  # fmt: skip
+
+
+def test_each_file_is_tried_as_the_mail_that_would_pick_it() -> None:
+    found = _plan(
+        "acknowledgment.txt.j2", "acknowledgment.html.j2", "acknowledgment.es.txt.j2",
+        "acknowledgment.facebook.quote.txt.j2", "courtesy_note.es.txt.j2",
+        "revive_reminder.txt.j2", "digest.txt.j2", "digest.html.j2", "_page.html.j2",
+        "README.md",
+    )  # fmt: skip
+    tried = {t.file: t for t in found.trials}
+    assert sorted(tried) == [
+        "acknowledgment.es.txt.j2", "acknowledgment.facebook.quote.txt.j2",
+        "acknowledgment.txt.j2", "courtesy_note.es.txt.j2", "revive_reminder.txt.j2",
+    ]  # fmt: skip
+    es = tried["acknowledgment.es.txt.j2"]
+    assert isinstance(es.action, Acknowledge) and es.prospect.language == "es"
+    fb = tried["acknowledgment.facebook.quote.txt.j2"].prospect
+    assert (fb.source, fb.interest, fb.language) == ("facebook", "quote", "")
+    note = tried["courtesy_note.es.txt.j2"]
+    assert isinstance(note.action, FollowUp) and note.action.template == "courtesy_note"
+    assert isinstance(tried["revive_reminder.txt.j2"].action, ReviveReminder)
+    assert found.pages == ("digest",) and found.unused == ()
+
+
+def test_files_no_mail_would_pick_are_named() -> None:
+    found = _plan(
+        "acknowledgement.txt.j2",  # misspelt
+        "acknowledgment.zz.txt.j2",  # a language the business does not write
+        "notification.es.html.j2",  # an HTML part without its text part
+        "follow_up_3.txt.j2",  # no cadence step names it
+    )
+    assert found.trials == () and sorted(found.unused) == [
+        "acknowledgement.txt.j2", "acknowledgment.zz.txt.j2", "follow_up_3.txt.j2",
+        "notification.es.html.j2",
+    ]  # fmt: skip
+
+
+def test_the_shipped_templates_all_render(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, OFFLINE))
+    tried, problems = _templates(settings)
+    assert problems == []
+    shipped = {p.name for p in (ROOT / "templates").glob("*.txt.j2")}
+    assert set(tried) == (shipped - {"digest.txt.j2", "report.txt.j2"}) | {
+        "digest page", "report page",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        ("courtesy_note.es.txt.j2", "{{ prospect.name }}", "{{ prospect.nmae }}"),  # a typo
+        ("digest.html.j2", "{%", "{% if %}"),  # a syntax error
+        ("revive_reminder.txt.j2", "{{", "{{ no_such_thing }}{{"),  # a name no mail has
+    ],
+)
+def test_a_broken_template_is_named_with_what_is_wrong(
+    tmp_path: Path, file: str, old: str, new: str
+) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    text = (folder / file).read_text()
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1))
+    settings = load_settings(write_config(tmp_path, OFFLINE, templates=folder))
+    _, problems = _templates(settings)
+    assert len(problems) == 1 and f"template {file}" in problems[0], problems
+
+
+def test_check_against_real_servers_passes_then_names_a_broken_template(
+    mailbox_user: MailboxUser, smtp_server: SmtpReceiver, tmp_path: Path
+) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    config = write_config(tmp_path, mailbox_user, smtp_server, templates=folder)
+    ok = cli(config, mailbox_user, "check")
+    assert ok.returncode == 0, ok.stderr
+    assert "rendered: ok" in ok.stdout and "logged in" in ok.stdout and "smtp:" in ok.stdout
+    note = folder / "courtesy_note.txt.j2"
+    note.write_text(note.read_text().replace("prospect.name", "prospect.nmae", 1))
+    (folder / "acknowledgement.txt.j2").write_text("Hello {{ prospect.name }}\n")
+    broken = cli(config, mailbox_user, "check")
+    assert broken.returncode == 1
+    problems = [line for line in broken.stderr.splitlines() if line.startswith("problem:")]
+    assert len(problems) == 2, broken.stderr
+    assert any("courtesy_note.txt.j2" in p and "nmae" in p for p in problems)
+    assert any("acknowledgement.txt.j2: no mail of ours uses this file" in p for p in problems)
+    assert smtp_server.received == []  # check sends nothing
