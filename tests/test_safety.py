@@ -12,7 +12,8 @@ from inbox_agent.config import Settings
 from inbox_agent.mail.classify import Kind
 from inbox_agent.mail.named import NAMED_KEY
 from inbox_agent.mail.spam import SpamScore
-from inbox_agent.plan.inbound import UNVERIFIED, InboundRules, decide
+from inbox_agent.plan.inbound import InboundRules, decide
+from inbox_agent.plan.staff import UNVERIFIED
 from inbox_agent.records.prospect import Direction, Event, Prospect, Status
 from inbox_agent.rules import inbound_rules
 from inbox_agent.sending import actions

@@ -6,8 +6,9 @@ The poller reads a ``Context`` (``plan.context``) from the store, calls ``decide
 1. **Kind and thread**: a person's mail is threaded to its record (``records.threads``) and
    becomes an ``inquiry``, a ``prospect_reply`` or an ``agent_reply`` (``records.conversation``).
 2. **Records**: an inquiry creates a record (numbered ``context.next_id``) or joins the person's
-   open one; a reply is written into its record; an agent's answer to the prospect is information
-   sent; trusted staff's ``#commands`` are applied (``records.trust``, ``records.commands``).
+   open one; a reply is written into its record; staff's mail — an answer to the prospect
+   (information sent), a Reply on our notification, ``#commands`` — is ``plan.staff``'s. Each
+   of these is an ``Outcome`` (``plan.outcome``): the record part of the decision.
 3. **Mail** (``sending.actions``): the acknowledgment, when the guards allow (``plan.guards``);
    for a new record, an agent chosen (``records.assignment``) and notified; the agent told of a
    prospect's reply; staff's commands confirmed back to them; the agent and the supervisors told
@@ -45,25 +46,22 @@ from inbox_agent.mail.spam import spam_checked
 from inbox_agent.plan import optout, safety
 from inbox_agent.plan.context import Context, content_key
 from inbox_agent.plan.guards import AckPolicy, CapScope, Recent, plan_acknowledgment
-from inbox_agent.plan.relay import answers_our_mail_to_agents, relay, words_for_prospect
+from inbox_agent.plan.outcome import Outcome
+from inbox_agent.plan.staff import staff_mail
 from inbox_agent.records import conversation
 from inbox_agent.records.assignment import Agent, AssignmentRule, choose_agent
-from inbox_agent.records.commands import Command, parse_commands
 from inbox_agent.records.prospect import (
-    Direction,
-    Event,
     LoggedMessage,
     Prospect,
     QuarantineEntry,
     Suppression,
 )
 from inbox_agent.records.threads import Author, Lookups, Thread, find_thread
-from inbox_agent.records.trust import TrustPolicy, internal_only, trusted_sender
+from inbox_agent.records.trust import TrustPolicy
 from inbox_agent.sending.actions import Action, Confirm, Notify, NotifyReason
 
 WORDS_CAP = 4000  # characters of a person's words quoted to an agent
 LAST_ASSIGNED = "last_assigned"  # the state key of the round-robin
-UNVERIFIED = "unverified_agent_reply"  # the timeline kind of staff-looking mail not verified
 ROBOT_ANSWER = timedelta(seconds=20)  # an answer to our automatic mail this fast is a robot's
 
 
@@ -108,26 +106,6 @@ class Decision:
     @property
     def record(self) -> Prospect | None:
         return self.records[-1] if self.records else None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """The record part of a decision, before any mail is planned."""
-
-    kind: Kind
-    record: Prospect | None = None
-    created: bool = False
-    applied: tuple[str, ...] = ()  # commands carried out
-    errors: tuple[str, ...] = ()  # commands not understood
-    refused: str = ""  # why commands in it were not accepted
-    changed: bool = False  # the record was changed and must be written
-    mail: tuple[Action, ...] = ()  # mail the record part already decided (a relayed answer)
-    unanswerable: bool = False  # a person's inquiry with no address to answer
-    note: str = ""  # why it was taken for what it is, when not the detectors' reason
-    no_ack: str = ""  # why it must not be acknowledged, whatever the guards say
-    unverified: str = ""  # staff-looking mail that could not be verified, and why
-    stop: optout.Stop | None = None  # they asked us to stop writing (``plan.optout``)
-    suppress: tuple[Suppression, ...] = ()
 
 
 def is_human_from_us(msg: Message, rules: ReadingRules) -> bool:
@@ -249,7 +227,7 @@ def decide(reading: Reading, context: Context, rules: InboundRules) -> Decision:
     )  # fmt: skip
 
 
-def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcome:
+def _outcome(reading: Reading, context: Context, rules: InboundRules) -> Outcome:
     msg = reading.message
     human_from_us = reading.kind == Kind.OWN and is_human_from_us(msg, rules.reading)
     thread = Thread(None, "none", Author.ELSE)
@@ -277,23 +255,23 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
         closed, suppression, told = optout.stopped(
             stop, replace(event, kind=optout.EVENT), context, agent or ""
         )
-        return _Outcome(kind, closed, changed=closed is not None, mail=told, stop=stop,
+        return Outcome(kind, closed, changed=closed is not None, mail=told, stop=stop,
                         suppress=(suppression,), note=f"asked us to stop ({stop.how})")  # fmt: skip
     # '#' lines from anyone but staff are text, not commands: "#lost my old supplier…" is a lead
     if kind == Kind.PROSPECT_REPLY and record is not None:
         accepted = conversation.accepted_meeting(msg)
         updated = conversation.prospect_replied(record, event, context.arrived, accepted=accepted)
-        return _Outcome(kind, updated, changed=True)
+        return Outcome(kind, updated, changed=True)
     if kind == Kind.AGENT_REPLY:
-        return _staff_mail(reading, record, event, context, rules)
+        return staff_mail(reading, record, event, context, rules)
     note = answered[1] if answered else ""
     if kind == Kind.AUTO_REPLY and record is not None and thread.author == Author.PROSPECT:
-        return _Outcome(kind, conversation.noted(record, event), changed=True, note=note)
+        return Outcome(kind, conversation.noted(record, event), changed=True, note=note)
     contact = reading.contact
     if kind != Kind.INQUIRY:
-        return _Outcome(kind, note=note)
+        return Outcome(kind, note=note)
     if contact is None or not contact.email:
-        return _Outcome(kind, note=note, unanswerable=True)
+        return Outcome(kind, note=note, unanswerable=True)
     no_ack = answered[1] if answered and answered[0] == "no_ack" else ""
     open_record = context.open_by_email.get(contact.email)
     previous = None if open_record else context.latest_by_email.get(contact.email)
@@ -302,76 +280,5 @@ def _outcome(reading: Reading, context: Context, rules: InboundRules) -> _Outcom
         now=context.arrived, new_id=context.next_id,
     )  # fmt: skip
     if made is None:
-        return _Outcome(kind, note=note)
-    return _Outcome(kind, made, created=open_record is None, changed=True, note=note, no_ack=no_ack)
-
-
-def _staff_mail(
-    reading: Reading, record: Prospect | None, event: Event, context: Context,
-    rules: InboundRules,
-) -> _Outcome:  # fmt: skip
-    """An agent's or owner's mail: an answer to the prospect (directly, or by Reply on our
-    notification: ``plan.relay``), and/or #commands."""
-    msg, sender, kind = reading.message, reading.sender, Kind.AGENT_REPLY
-    parsed = parse_commands(reading.fresh)
-    to_prospect = record is not None and record.email in {a.email for a in (*msg.to, *msg.cc)}
-    words = ""
-    if record is not None and not to_prospect and answers_our_mail_to_agents(reading, context):
-        words = words_for_prospect(reading.fresh)
-    refused = ""
-    if parsed.commands or parsed.errors or words:
-        trusted, why = trusted_sender(
-            msg, rules.staff | rules.own, rules.trust, in_sent_folder=context.in_sent_folder
-        )
-        if not trusted:
-            refused = why
-        elif not internal_only(msg, rules.staff, rules.own):
-            refused = "the mail also went outside the business"
-    if refused and not words:
-        return _Outcome(kind, record, refused=refused)
-    applied: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
-    if (parsed.commands or parsed.errors) and not refused:
-        target = _target(parsed.commands, record, context)
-        if target is None:
-            return _Outcome(kind, refused="no record: reply to one, or add #record N")
-        updated, done, failed = conversation.apply_commands(
-            target, parsed.commands, context.arrived, rules.agents, sender
-        )
-        if record is not None and updated.id != record.id:
-            words = ""  # #record named another record: the words were for this thread's person
-        applied, errors, record = tuple(done), (*parsed.errors, *failed), updated
-    if record is None:
-        return _Outcome(kind)
-    internal = replace(event, direction=Direction.INTERNAL)
-    if words:  # by Reply on our notification: pass the words on, or say why not
-        mail = relay(reading, record, words, rules.agents, refused)
-        return _Outcome(kind, conversation.noted(record, internal), applied=applied,
-                        errors=errors, refused=refused, changed=True, mail=mail)  # fmt: skip
-    if applied or errors:
-        return _Outcome(kind, record, applied=applied, errors=errors, changed=True)
-    if not to_prospect:  # internal mail about the record: kept, not information sent
-        return _Outcome(kind, conversation.noted(record, internal), changed=True)
-    trusted, why = trusted_sender(
-        msg, rules.staff | rules.own, rules.trust, in_sent_folder=context.in_sent_folder
-    )
-    if not trusted:  # an observation needs the same proof as a command: kept, moves nothing
-        unverified = replace(event, kind=UNVERIFIED, direction=Direction.IN,
-                             summary=f"unverified ({why}): {event.summary}"[:300])  # fmt: skip
-        return _Outcome(kind, conversation.noted(record, unverified), changed=True,
-                        unverified=f"unverified: {why}")  # fmt: skip
-    agent = sender if sender in rules.staff else None
-    updated = conversation.agent_replied(record, event, context.arrived, agent)
-    return _Outcome(kind, updated, changed=True)
-
-
-def _target(
-    commands: tuple[Command, ...], record: Prospect | None, context: Context
-) -> Prospect | None:
-    for command in commands:
-        if command.name == "record":
-            ref = command.args[0]
-            if ref.isdigit():
-                return context.by_id.get(int(ref))
-            return context.open_by_email.get(ref)
-    return record
+        return Outcome(kind, note=note)
+    return Outcome(kind, made, created=open_record is None, changed=True, note=note, no_ack=no_ack)
