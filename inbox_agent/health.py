@@ -19,9 +19,10 @@ from inbox_agent.smtp import SmtpCourier
 from inbox_agent.store import Store
 
 
-def _templates(settings: Settings) -> tuple[list[str], list[str]]:
-    """Render every template file as the mail it is for (``sending.trial``), and the digest
-    and the review with the figures of an empty store: (what was tried, problems)."""
+def _templates(settings: Settings) -> tuple[list[str], tuple[str, ...], list[str]]:
+    """Render every template file as the mail it is for (``sending.trial``), the mails the
+    folder has no template for from the shipped ones, and the digest and the review with the
+    figures of an empty store: (what was tried, the mails written from shipped ones, problems)."""
     folder, now = settings.acknowledgment.templates, datetime.now(UTC)
     rules = followup_rules(settings)
     cadence = {s.template for s in (*rules.lead, *rules.prospect) if s.channel == Channel.MAIL}
@@ -50,8 +51,11 @@ def _templates(settings: Settings) -> tuple[list[str], list[str]]:
         except InboxAgentError as exc:
             problems.append(_named(f"{name}.txt.j2", exc))
     problems += [f"{f}: no mail of ours uses this file (a misspelt name?)" for f in found.unused]
+    if not folder.is_dir():
+        problems.append(f"{folder}: no such folder: every mail would be written from the shipped "
+                        "templates (`inbox-agent init` writes a copy to edit)")  # fmt: skip
     tried = [t.file for t in found.trials] + [f"{p} page" for p in found.pages]
-    return tried, problems
+    return tried, found.shipped, problems
 
 
 def _named(file: str, exc: Exception) -> str:
@@ -62,10 +66,12 @@ def _named(file: str, exc: Exception) -> str:
 def run_checks(settings: Settings, echo: Callable[[str], None]) -> list[str]:
     problems: list[str] = []
     echo(f"config: {settings.file}: ok")
-    tried, wrong = _templates(settings)
+    tried, shipped, wrong = _templates(settings)
     problems += [f"templates: {w}" for w in wrong]
     if not wrong:
         echo(f"templates: {settings.acknowledgment.templates}: {len(tried)} rendered: ok")
+    if shipped:
+        echo(f"templates: no template of yours, the shipped one is used: {', '.join(shipped)}")
     try:
         with connect(settings) as mailbox:
             state = mailbox.select(settings.mailbox.inbox)

@@ -14,6 +14,7 @@ import pytest
 
 from inbox_agent.config import load_settings
 from inbox_agent.health import _templates
+from inbox_agent.rules import renderer
 from inbox_agent.sending import trial
 from inbox_agent.sending.actions import Acknowledge, FollowUp, ReviveReminder
 from tests.harness import MailboxUser, SmtpReceiver
@@ -38,7 +39,7 @@ def test_each_file_is_tried_as_the_mail_that_would_pick_it() -> None:
         "revive_reminder.txt.j2", "digest.txt.j2", "digest.html.j2", "_page.html.j2",
         "README.md",
     )  # fmt: skip
-    tried = {t.file: t for t in found.trials}
+    tried = {t.file: t for t in found.trials if not t.file.endswith("(shipped)")}
     assert sorted(tried) == [
         "acknowledgment.es.txt.j2", "acknowledgment.facebook.quote.txt.j2",
         "acknowledgment.txt.j2", "courtesy_note.es.txt.j2", "revive_reminder.txt.j2",
@@ -51,6 +52,12 @@ def test_each_file_is_tried_as_the_mail_that_would_pick_it() -> None:
     assert isinstance(note.action, FollowUp) and note.action.template == "courtesy_note"
     assert isinstance(tried["revive_reminder.txt.j2"].action, ReviveReminder)
     assert found.pages == ("digest",) and found.unused == ()
+    # the mails this folder has no plain template for are written from the shipped ones
+    assert "acknowledgment" not in found.shipped and "revive_reminder" not in found.shipped
+    assert {"courtesy_note", "notification", "opted_out", "follow_up"} <= set(found.shipped)
+    assert {t.file for t in found.trials if t.file.endswith("(shipped)")} == {
+        f"{name}.txt.j2 (shipped)" for name in found.shipped
+    }
 
 
 def test_files_no_mail_would_pick_are_named() -> None:
@@ -60,18 +67,41 @@ def test_files_no_mail_would_pick_are_named() -> None:
         "notification.es.html.j2",  # an HTML part without its text part
         "follow_up_3.txt.j2",  # no cadence step names it
     )
-    assert found.trials == () and sorted(found.unused) == [
+    assert all(t.file.endswith("(shipped)") for t in found.trials)
+    assert sorted(found.unused) == [
         "acknowledgement.txt.j2", "acknowledgment.zz.txt.j2", "follow_up_3.txt.j2",
         "notification.es.html.j2",
     ]  # fmt: skip
 
 
+def test_a_folder_an_older_init_wrote_gets_the_shipped_template_for_newer_mail(
+    tmp_path: Path,
+) -> None:
+    """An owner's folder from before the follow-ups has no courtesy note: the note is written
+    from the shipped one (it used to fail to render, and never went); their own files win."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "acknowledgment.txt.j2").write_text("Thanks {{ prospect.name }}! {{ reference }}\n")
+    settings = load_settings(write_config(tmp_path, OFFLINE, templates=folder))
+    render = renderer(settings)
+    person = trial.sample_prospect(NOW, "alice@example.com")
+    ack = render.render(Acknowledge(1, person.email), person, NOW)
+    assert b"Thanks Jane!" in ack.raw
+    note = render.render(FollowUp(1, person.email, 1, "courtesy_note"), person, NOW)
+    assert b"courtesy note" in note.raw
+    _, shipped, problems = _templates(settings)
+    assert problems == [] and "courtesy_note" in shipped and "acknowledgment" not in shipped
+    missing = load_settings(write_config(tmp_path, OFFLINE, templates=tmp_path / "nowhere"))
+    _, _, problems = _templates(missing)
+    assert len(problems) == 1 and "nowhere: no such folder" in problems[0]
+
+
 def test_the_shipped_templates_all_render(tmp_path: Path) -> None:
     settings = load_settings(write_config(tmp_path, OFFLINE))
-    tried, problems = _templates(settings)
-    assert problems == []
-    shipped = {p.name for p in (ROOT / "templates").glob("*.txt.j2")}
-    assert set(tried) == (shipped - {"digest.txt.j2", "report.txt.j2"}) | {
+    tried, shipped, problems = _templates(settings)
+    assert problems == [] and shipped == ()
+    files = {p.name for p in (ROOT / "templates").glob("*.txt.j2")}
+    assert set(tried) == (files - {"digest.txt.j2", "report.txt.j2"}) | {
         "digest page", "report page",
     }  # fmt: skip
 
@@ -93,7 +123,7 @@ def test_a_broken_template_is_named_with_what_is_wrong(
     assert old in text
     (folder / file).write_text(text.replace(old, new, 1))
     settings = load_settings(write_config(tmp_path, OFFLINE, templates=folder))
-    _, problems = _templates(settings)
+    _, _, problems = _templates(settings)
     assert len(problems) == 1 and f"template {file}" in problems[0], problems
 
 

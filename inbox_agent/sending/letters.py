@@ -87,8 +87,11 @@ def message_id_for(key: str, prospect: Prospect | None, domain: str) -> str:
 class Templates:
     """The template folder: picks the most specific override and renders safely."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, fallback: Templates | None = None) -> None:
         self.folder = folder
+        # a mail this folder has no template for at all is written from ``fallback`` (the
+        # shipped templates): a folder made by an older ``init`` lacks the newer mails
+        self.fallback = fallback
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(folder)),
             undefined=jinja2.StrictUndefined,
@@ -117,6 +120,10 @@ class Templates:
                 html_t = self._get(f"{stem}.html.j2")
                 html = self._render(html_t, context) if html_t is not None else None
                 return self._render(text_t, context), html
+        if self.fallback is not None:
+            return self.fallback.render(
+                name, context, source=source, interest=interest, language=language
+            )
         raise TemplateError(f"no template {name!r} in {self.folder}")
 
     def _get(self, file: str) -> jinja2.Template | None:

@@ -7,8 +7,9 @@ the renderer pick *that* file: ``acknowledgment.es.txt.j2`` for a record in Span
 ``acknowledgment.quote.txt.j2`` for one interested in a quote, ``follow_up_2.txt.j2`` as the
 follow-up cadence names it. Vocabulary: a ``Trial`` is (the file, the action, the record); a
 file no mail uses (``acknowledgement.txt.j2``, a misspelt name; an HTML part without its text
-part) is *unused*. A file whose name starts with ``_`` (``_page.html.j2``, the pages' layout) is
-imported by others and tried with them.
+part) is *unused*. A mail the folder has no plain template for (a folder an older ``init``
+wrote) is written from the shipped one, and tried as such. A file whose name starts with ``_``
+(``_page.html.j2``, the pages' layout) is imported by others and tried with them.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Plan:
     trials: tuple[Trial, ...]
     pages: tuple[str, ...]  # "digest", "report": the caller renders them with sample figures
     unused: tuple[str, ...]  # files no mail of ours renders
+    shipped: tuple[str, ...]  # mails the folder has no plain template for: the shipped one
 
 
 def sample_prospect(
@@ -125,7 +127,10 @@ def plan(
             unused.append(file)
             continue
         trials.append(Trial(file, actions[base], sample_prospect(now, agent, **fields)))
-    return Plan(tuple(trials), tuple(sorted(pages)), tuple(unused))
+    shipped = tuple(sorted(n for n in actions if f"{n}.txt.j2" not in names))
+    for name in shipped:  # written from the shipped templates: tried with this config too
+        trials.append(Trial(f"{name}.txt.j2 (shipped)", actions[name], sample_prospect(now, agent)))
+    return Plan(tuple(trials), tuple(sorted(pages)), tuple(unused), shipped)
 
 
 def _fields(parts: Sequence[str], known: dict[str, set[str]]) -> dict[str, str] | None:
