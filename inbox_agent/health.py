@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from inbox_agent.config import Settings
 from inbox_agent.exceptions import InboxAgentError
-from inbox_agent.plan.followups import Channel
 from inbox_agent.reporting import digest_content, review_content
 from inbox_agent.rules import followup_rules, renderer
 from inbox_agent.runner import SENT, connect
@@ -25,11 +24,10 @@ def _templates(settings: Settings) -> tuple[list[str], tuple[str, ...], list[str
     figures of an empty store: (what was tried, the mails written from shipped ones, problems)."""
     folder, now = settings.acknowledgment.templates, datetime.now(UTC)
     rules = followup_rules(settings)
-    cadence = {s.template for s in (*rules.lead, *rules.prospect) if s.channel == Channel.MAIL}
     agent = settings.agents[0].email if settings.agents else settings.mailbox.address
     found = trial.plan(
         (p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else (),
-        agent=agent, cadence_mail=cadence | set(rules.drip), languages=settings.business.languages,
+        agent=agent, cadence_mail=rules.mail_templates, languages=settings.business.languages,
         sources=(s.name for s in settings.sources), interests=(i.name for i in settings.interests),
         now=now,
     )  # fmt: skip

@@ -6,8 +6,10 @@ otherwise surface as a note that never goes; ``check`` must name the file the da
 
 from __future__ import annotations
 
+import email
 import shutil
 from datetime import UTC, datetime
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from inbox_agent.health import _templates
 from inbox_agent.rules import renderer
 from inbox_agent.sending import trial
 from inbox_agent.sending.actions import Acknowledge, FollowUp, ReviveReminder
+from inbox_agent.store import Store
 from tests.harness import MailboxUser, SmtpReceiver
 from tests.realconfig import cli, write_config
 
@@ -146,3 +149,23 @@ def test_check_against_real_servers_passes_then_names_a_broken_template(
     assert any("courtesy_note.txt.j2" in p and "nmae" in p for p in problems)
     assert any("acknowledgement.txt.j2: no mail of ours uses this file" in p for p in problems)
     assert smtp_server.received == []  # check sends nothing
+
+
+def test_preview_shows_any_mail_for_a_stored_record_and_names_the_ones_it_knows(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, OFFLINE)
+    settings = load_settings(config)
+    record = trial.sample_prospect(NOW, "alice@example.com", language="es")
+    with Store.open(settings.store.path) as store, store.transaction():
+        store.save_prospect(record)
+    note = cli(config, OFFLINE, "preview", "courtesy_note", "1")
+    assert note.returncode == 0, note.stderr
+    mail = email.message_from_string(note.stdout, policy=policy.default)
+    assert mail["To"] == "Jane Doe <jane@example.org>" and mail["List-Unsubscribe"]
+    body = mail.get_body(("plain",))
+    assert body is not None and "Hola" in body.get_content()  # the Spanish note, for her
+    reminder = cli(config, OFFLINE, "preview", "revive_reminder", "jane@example.org")
+    assert reminder.returncode == 0 and "alice@example.com" in reminder.stdout
+    unknown = cli(config, OFFLINE, "preview", "courtesy", "1")
+    assert unknown.returncode == 2 and "known: acknowledgment, cap_notice" in unknown.stderr

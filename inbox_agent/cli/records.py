@@ -84,19 +84,22 @@ def quarantine(obj: Context) -> None:
 @click.argument("record")
 @click.pass_obj
 def preview(obj: Context, template: str, record: str) -> None:
-    """Render a template against a stored record (ID or email), without sending."""
+    """Render a mail (acknowledgment, courtesy_note, notification, …) for a stored record (ID
+    or email), as it would go out now; sends nothing."""
     from datetime import datetime
 
-    from inbox_agent.rules import renderer
-    from inbox_agent.sending.actions import Acknowledge
+    from inbox_agent.rules import followup_rules, renderer
+    from inbox_agent.sending.trial import mails_for
 
     settings = obj.settings()
+    rules, now = followup_rules(settings), datetime.now(UTC)
+    agent = next((a.email for a in settings.agents), settings.mailbox.address)
     with Store.open(settings.store.path, read_only=True) as store:
         prospect = find_record(store, record)
-        if template != "acknowledgment":
-            raise UsageError(f"unknown template {template!r}; known: acknowledgment")
-        action = Acknowledge(prospect.id, prospect.email)
-        letter = renderer(settings).render(action, prospect, datetime.now(UTC))
+        mails = mails_for(prospect, prospect.assigned_to or agent, rules.mail_templates, now)
+        if template not in mails:
+            raise UsageError(f"unknown mail {template!r}; known: {', '.join(sorted(mails))}")
+        letter = renderer(settings).render(mails[template], prospect, now)
     click.echo(letter.raw.decode("utf-8", errors="replace"))
 
 

@@ -90,6 +90,12 @@ class FollowUpRules:
     business_hours_only: bool = False
     supervisors: tuple[str, ...] = ()
 
+    @property
+    def mail_templates(self) -> frozenset[str]:
+        """The templates the cadences and the drip write to the person with."""
+        steps = (*self.lead, *self.prospect)
+        return frozenset({s.template for s in steps if s.channel == Channel.MAIL} | set(self.drip))
+
     def cadence(self, stage: Stage) -> tuple[Step, ...]:
         return self.lead if stage == Stage.LEAD else self.prospect
 

@@ -77,24 +77,29 @@ def sample_prospect(
     )  # fmt: skip
 
 
-def _actions(agent: str, cadence_mail: frozenset[str], now: datetime) -> dict[str, Action]:
-    """The action each template name is for, to the sample record."""
-    person, mid = "jane@example.org", "<m1@example.org>"
+def mails_for(
+    record: Prospect, agent: str, cadence_mail: Iterable[str], now: datetime
+) -> dict[str, Action]:
+    """The mail each template name is for, about ``record``: to the person, or to ``agent``
+    (for ``check``, and for ``preview``, which shows any of them for a stored record)."""
+    pid, person = record.id, record.email
+    theirs = [e.message_id for e in record.timeline if e.direction == Direction.IN]
+    mid = theirs[-1] if theirs else "<m1@example.org>"
     found: dict[str, Action] = {
-        "acknowledgment": Acknowledge(1, person),
-        "notification": Notify(1, agent, NotifyReason.NEW_PROSPECT, "Do you ship to Cape Town?"),
-        "confirmation": Confirm(1, agent, mid, applied=("#status email",)),
-        "delivery_failed": DeliveryFailed(1, agent, "1:ack", MailKind.ACKNOWLEDGMENT, person,
-                                          "550 5.1.1 no such user"),
-        "relayed_answer": RelayAnswer(1, person, agent, "Alice", "Hi Jane, yes we do.", mid),
-        "relay_outcome": RelayOutcome(1, agent, mid, sent=True),
-        "revive_reminder": ReviveReminder(1, agent, 2, (now - timedelta(days=3)).isoformat()),
-        "information_overdue": InformationOverdue(1, agent),
-        "cap_notice": CapNotice(1, agent, "domain", "10 an hour", now.strftime("%Y-%m-%dT%H")),
-        "opted_out": OptedOut(1, agent, "Please stop emailing me."),
+        "acknowledgment": Acknowledge(pid, person),
+        "notification": Notify(pid, agent, NotifyReason.NEW_PROSPECT, record.question),
+        "confirmation": Confirm(pid, agent, mid, applied=("#status email",)),
+        "delivery_failed": DeliveryFailed(pid, agent, f"{pid}:ack", MailKind.ACKNOWLEDGMENT,
+                                          person, "550 5.1.1 no such user"),
+        "relayed_answer": RelayAnswer(pid, person, agent, "Alice", "Hi, yes we do.", mid),
+        "relay_outcome": RelayOutcome(pid, agent, mid, sent=True),
+        "revive_reminder": ReviveReminder(pid, agent, 2, (now - timedelta(days=3)).isoformat()),
+        "information_overdue": InformationOverdue(pid, agent),
+        "cap_notice": CapNotice(pid, agent, "domain", "10 an hour", now.strftime("%Y-%m-%dT%H")),
+        "opted_out": OptedOut(pid, agent, "Please stop emailing me."),
     }  # fmt: skip
-    for n, name in enumerate(sorted(cadence_mail), start=1):
-        found[name] = FollowUp(1, person, n, name, in_reply_to=mid)
+    for n, name in enumerate(sorted(set(cadence_mail)), start=1):
+        found[name] = FollowUp(pid, person, n, name, in_reply_to=mid)
     return found
 
 
@@ -104,7 +109,7 @@ def plan(
 ) -> Plan:  # fmt: skip
     """What to render for each of ``files`` (names in the template folder): ``cadence_mail``
     are the templates the follow-up cadences and the drip send to the prospect."""
-    actions = _actions(agent, frozenset(cadence_mail), now)
+    actions = mails_for(sample_prospect(now, agent), agent, cadence_mail, now)
     known = {"language": set(languages), "source": set(sources), "interest": set(interests)}
     names = set(files)
     trials: list[Trial] = []
