@@ -77,7 +77,7 @@ def test_a_reply_on_the_notice_that_names_another_record_tells_this_person_nothi
     plain = staff_mail("Hi, the W-100 costs 120 EUR.", refs=f"<{NOTICE}>")
     relayed = decide(read(plain, rules), _context(jane=JANE_RECORD), rules)
     [answer] = [a for a in relayed.outbox if isinstance(a, RelayAnswer)]
-    assert answer.recipient == JANE  # the Reply button works: the words reach Jane
+    assert relayed.kind == Kind.AGENT_REPLY and answer.recipient == JANE  # the Reply button
     other = staff_mail("#record 7\n#note quoted\nHi, the W-100 costs 120 EUR.", refs=f"<{NOTICE}>")
     d = decide(read(other, rules), _context(jane=JANE_RECORD, sam=sam), rules)
     assert not [a for a in d.outbox if isinstance(a, RelayAnswer)]
@@ -133,3 +133,31 @@ def test_record_by_address_picks_her_open_record(rules: InboundRules) -> None:  
     [record] = d.records
     assert record.id == 1 and record.status == Status.DONE
     assert record.lost_reason == "too expensive"
+
+
+def test_commands_beside_relayed_words_are_confirmed_and_unknown_ones_reported(
+    rules: InboundRules,  # noqa: F811
+) -> None:
+    both = staff_mail("#note called her\n#frobnicate\nHi Jane, the W-100 costs 120 EUR.",
+                      refs=f"<{NOTICE}>")  # fmt: skip
+    d = decide(read(both, rules), _context(jane=JANE_RECORD), rules)
+    [answer] = [a for a in d.outbox if isinstance(a, RelayAnswer)]
+    [confirm] = [a for a in d.outbox if isinstance(a, Confirm)]
+    assert "120 EUR" in answer.text and "#note" not in answer.text
+    assert confirm.applied == ("#note called her",) and "frobnicate" in " ".join(confirm.errors)
+    unknown = decide(read(staff_mail("#frobnicate now"), rules), _context(), rules)
+    [told] = unknown.outbox
+    assert isinstance(told, Confirm) and told.applied == ()
+    assert len(told.errors) == 1 and "frobnicate" in told.errors[0]
+
+
+def test_staff_mail_about_no_record_is_still_an_agents_mail(
+    rules: InboundRules,  # noqa: F811
+) -> None:
+    missing = staff_mail("#record 99\n#status done", refs="<unrelated@example.org>")
+    d = decide(read(missing, rules), replace(_context(), by_message_id={}), rules)
+    assert d.kind == Kind.AGENT_REPLY and not d.records
+    assert d.logged is not None and d.logged.reason.startswith("no record")
+    about_nothing = staff_mail("Lunch at one?", refs="<unrelated@example.org>")
+    d = decide(read(about_nothing, rules), replace(_context(), by_message_id={}), rules)
+    assert d.kind == Kind.AGENT_REPLY and not d.records and not d.outbox
