@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings
 from inbox_agent.exceptions import InboxAgentError
@@ -20,8 +21,8 @@ from inbox_agent.store import Store
 
 def _templates(settings: Settings) -> tuple[list[str], tuple[str, ...], list[str]]:
     """Render every template file as the mail it is for (``sending.trial``), the mails the
-    folder has no template for from the shipped ones, and the digest and the review with the
-    figures of an empty store: (what was tried, the mails written from shipped ones, problems)."""
+    folder has no template for from the shipped ones, and the digest and the review of two
+    sample records: (what was tried, the mails written from shipped ones, problems)."""
     folder, now = settings.acknowledgment.templates, datetime.now(UTC)
     rules = followup_rules(settings)
     agent = settings.agents[0].email if settings.agents else settings.mailbox.address
@@ -37,11 +38,14 @@ def _templates(settings: Settings) -> tuple[list[str], tuple[str, ...], list[str
             render.render(t.action, t.prospect, now)
         except InboxAgentError as exc:
             problems.append(_named(t.file, exc))
-    empty = Store.memory()
-    day = now.date() - timedelta(days=1)
+    sample = Store.memory()
+    with sample.transaction():
+        for record in trial.sample_records(now, agent):
+            sample.save_prospect(record)
+    day = (now - timedelta(days=3)).astimezone(ZoneInfo(settings.business.timezone)).date()
     pages = {
-        "digest": lambda: digest_content(empty, settings, day, now),
-        "report": lambda: review_content(empty, settings, day.replace(day=1), now),
+        "digest": lambda: digest_content(sample, settings, day, now),
+        "report": lambda: review_content(sample, settings, day.replace(day=1), now),
     }
     for name in found.pages:
         try:

@@ -15,10 +15,10 @@ wrote) is written from the shipped one, and tried as such. A file whose name sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from inbox_agent.records.prospect import Direction, Event, Prospect, Stage
+from inbox_agent.records.prospect import Direction, Event, Prospect, Quote, Stage
 from inbox_agent.sending.actions import (
     Acknowledge,
     Action,
@@ -75,6 +75,19 @@ def sample_prospect(
         message_ids=tuple(e.message_id for e in timeline), timeline=timeline, source=source,
         interest=interest, language=language,
     )  # fmt: skip
+
+
+def sample_records(now: datetime, agent: str) -> tuple[Prospect, ...]:
+    """Two records for the digest's and the review's trial: one answered (with a quote), one
+    still waiting for anyone, so that the pages' tables and lists have rows to show."""
+    answered = replace(sample_prospect(now, agent), quote=Quote("1500"))
+    asked = now - timedelta(days=3)
+    waiting = Prospect(
+        id=2, email="sam@example.net", created_at=asked, name="Sam", source="website",
+        subject="Prices?", question="How much for 10?", last_inbound_at=asked,
+        timeline=(Event(asked, Direction.IN, "inquiry", "<m2@example.net>", "How much?"),),
+    )  # fmt: skip
+    return answered, waiting
 
 
 def mails_for(
