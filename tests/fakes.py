@@ -3,9 +3,12 @@ Dovecot and aiosmtpd on loopback)."""
 
 from __future__ import annotations
 
+import email
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
 
 from inbox_agent.exceptions import MailboxConnectionError, PermanentSendError
 from inbox_agent.imap import Fetched, FolderState
@@ -107,3 +110,13 @@ class FakeCourier:
             raise PermanentSendError(f"{recipients}: not ASCII, and SMTPUTF8 not asked for")
         self.sent.append((sender, tuple(recipients), raw))
         self.utf8_sent.append(smtputf8)
+
+    def mail_to(self, who: str) -> list[EmailMessage]:
+        """What was sent to ``who``, parsed, in order."""
+        found = []
+        for _, (rcpt,), raw in self.sent:
+            if rcpt == who:
+                msg = email.message_from_bytes(raw, policy=policy.default)
+                assert isinstance(msg, EmailMessage)
+                found.append(msg)
+        return found

@@ -3,9 +3,7 @@ reminder go out once each, threaded, inside business hours, and a restart sends 
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 
 from inbox_agent.config import Settings
@@ -40,13 +38,7 @@ class Office:
         self.runner.cycle(self.box)
 
     def mail_to(self, who: str) -> list[EmailMessage]:
-        found = []
-        for _, (rcpt,), raw in self.courier.sent:
-            if rcpt == who:
-                msg = email.message_from_bytes(raw, policy=policy.default)
-                assert isinstance(msg, EmailMessage)
-                found.append(msg)
-        return found
+        return self.courier.mail_to(who)
 
     def jane(self) -> Prospect:
         record = self.store.open_prospect_for(JANE)

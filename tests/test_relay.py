@@ -6,9 +6,7 @@ Whole cycles on fakes, with replies built the way Gmail, Outlook and Apple Mail 
 
 from __future__ import annotations
 
-import email
 from collections.abc import Callable
-from email import policy
 from email.message import EmailMessage
 
 import pytest
@@ -40,13 +38,7 @@ class Desk:
         self.sent_before = len(self.courier.sent)
 
     def mail_to(self, who: str) -> list[EmailMessage]:
-        found = []
-        for _, (rcpt,), raw in self.courier.sent:
-            if rcpt == who:
-                msg = email.message_from_bytes(raw, policy=policy.default)
-                assert isinstance(msg, EmailMessage)
-                found.append(msg)
-        return found
+        return self.courier.mail_to(who)
 
     def notification(self) -> EmailMessage:
         [note] = [m for m in self.mail_to(ALICE) if "New prospect" in str(m["Subject"])]
