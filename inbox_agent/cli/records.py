@@ -93,10 +93,12 @@ def preview(obj: Context, template: str, record: str) -> None:
 
     settings = obj.settings()
     rules, now = followup_rules(settings), datetime.now(UTC)
-    agent = next((a.email for a in settings.agents), settings.mailbox.address)
+    names = {a.email: a.name for a in settings.agents}
+    agent = next(iter(names), settings.mailbox.address)
     with Store.open(settings.store.path, read_only=True) as store:
         prospect = find_record(store, record)
-        mails = mails_for(prospect, prospect.assigned_to or agent, rules.mail_templates, now)
+        to = prospect.assigned_to or agent
+        mails = mails_for(prospect, to, rules.mail_templates, now, names.get(to, ""))
         if template not in mails:
             raise UsageError(f"unknown mail {template!r}; known: {', '.join(sorted(mails))}")
         letter = renderer(settings).render(mails[template], prospect, now)

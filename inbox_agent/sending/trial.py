@@ -66,10 +66,10 @@ def sample_prospect(
         Event(answered, Direction.OUT, "agent_reply", "<a1@example.com>", "Prices attached"),
     )
     return Prospect(
-        id=1, email="jane@example.org", created_at=now - timedelta(days=3), name="Jane",
+        id=1, email="jane@example.org", created_at=asked, name="Jane",
         surname="Doe", phone="+27825550147", phone_raw="082 555 0147", company="Doe & Co",
         subject="Question about your widgets", question="Do you ship 40 widgets to Cape Town?",
-        assigned_to=agent, stage=Stage.LEAD, acknowledged_at=now - timedelta(days=3),
+        assigned_to=agent, stage=Stage.LEAD, acknowledged_at=asked,
         first_response_at=answered, information_sent_at=answered, last_inbound_at=asked,
         form=(("Phone", "082 555 0147"), ("Message", "Do you ship 40 widgets to Cape Town?")),
         message_ids=tuple(e.message_id for e in timeline), timeline=timeline, source=source,
@@ -91,7 +91,7 @@ def sample_records(now: datetime, agent: str) -> tuple[Prospect, ...]:
 
 
 def mails_for(
-    record: Prospect, agent: str, cadence_mail: Iterable[str], now: datetime
+    record: Prospect, agent: str, cadence_mail: Iterable[str], now: datetime, agent_name: str = ""
 ) -> dict[str, Action]:
     """The mail each template name is for, about ``record``: to the person, or to ``agent``
     (for ``check``, and for ``preview``, which shows any of them for a stored record)."""
@@ -104,7 +104,8 @@ def mails_for(
         "confirmation": Confirm(pid, agent, mid, applied=("#status email",)),
         "delivery_failed": DeliveryFailed(pid, agent, f"{pid}:ack", MailKind.ACKNOWLEDGMENT,
                                           person, "550 5.1.1 no such user"),
-        "relayed_answer": RelayAnswer(pid, person, agent, "Alice", "Hi, yes we do.", mid),
+        "relayed_answer": RelayAnswer(pid, person, agent, agent_name or agent, "Hi, yes we do.",
+                                      mid),
         "relay_outcome": RelayOutcome(pid, agent, mid, sent=True),
         "revive_reminder": ReviveReminder(pid, agent, 2, (now - timedelta(days=3)).isoformat()),
         "information_overdue": InformationOverdue(pid, agent),
