@@ -98,7 +98,7 @@ def renderer(settings: Settings) -> Renderer:
     ack = settings.acknowledgment
     identity = Identity(settings.mailbox.address, ack.display_name, settings.classify.loop_header)
     shipped = Templates(shipped_templates())
-    return Renderer(Templates(ack.templates, shipped), identity, business(settings), shipped)
+    return Renderer(Templates(ack.templates, shipped), identity, business(settings))
 
 
 def report_rules(settings: Settings) -> ReportRules:

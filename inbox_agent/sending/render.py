@@ -77,17 +77,10 @@ def _plain(name: str) -> str:
 class Renderer:
     """Turns an outbox entry's action into the finished letter, from the templates and record."""
 
-    def __init__(
-        self,
-        templates: Templates,
-        identity: Identity,
-        business: Business,
-        shipped: Templates | None = None,
-    ) -> None:
+    def __init__(self, templates: Templates, identity: Identity, business: Business) -> None:
         self.templates = templates
         self.identity = identity
         self.business = business
-        self.shipped = shipped  # the templates that ship, for pages an older folder lacks
 
     def render(self, action: Action, prospect: Prospect | None, now: datetime) -> Letter:
         if isinstance(action, Digest):
@@ -297,8 +290,8 @@ class Renderer:
         """(text, HTML or None) of the page ``name`` (``digest``, ``report``) for ``data``. A
         template folder made before these pages existed gets the shipped ones."""
         templates = self.templates
-        if self.shipped is not None and not templates.has(name):
-            templates = self.shipped
+        if templates.fallback is not None and not templates.has(name):
+            templates = templates.fallback  # with its own layout (``_page.html.j2``)
         return page(templates, name, data)
 
     def _digest(self, action: Digest, now: datetime) -> Letter:
