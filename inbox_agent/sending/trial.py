@@ -50,6 +50,7 @@ class Trial:
 class Plan:
     trials: tuple[Trial, ...]
     pages: tuple[str, ...]  # "digest", "report": the caller renders them with sample figures
+    # (from the shipped templates when the folder has none: they are in ``shipped`` then)
     unused: tuple[str, ...]  # files no mail of ours renders
     shipped: tuple[str, ...]  # mails the folder has no plain template for: the shipped one
 
@@ -127,7 +128,6 @@ def plan(
     known = {"language": set(languages), "source": set(sources), "interest": set(interests)}
     names = set(files)
     trials: list[Trial] = []
-    pages: set[str] = set()
     unused: list[str] = []
     for file in sorted(names):
         if file.startswith("_"):
@@ -139,17 +139,18 @@ def plan(
             continue  # an HTML part (tried with its text part), or not a template (a README)
         base, *parts = file.removesuffix(".txt.j2").split(".")
         if base in PAGES and not parts:
-            pages.add(base)
-            continue
+            continue  # tried as a page, below
         fields = _fields(parts, known)
         if base not in actions or fields is None:
             unused.append(file)
             continue
         trials.append(Trial(file, actions[base], sample_prospect(now, agent, **fields)))
-    shipped = tuple(sorted(n for n in actions if f"{n}.txt.j2" not in names))
+    shipped = tuple(sorted(n for n in (*actions, *PAGES) if f"{n}.txt.j2" not in names))
     for name in shipped:  # written from the shipped templates: tried with this config too
-        trials.append(Trial(f"{name}.txt.j2 (shipped)", actions[name], sample_prospect(now, agent)))
-    return Plan(tuple(trials), tuple(sorted(pages)), tuple(unused), shipped)
+        if name in actions:
+            record = sample_prospect(now, agent)
+            trials.append(Trial(f"{name}.txt.j2 (shipped)", actions[name], record))
+    return Plan(tuple(trials), PAGES, tuple(unused), shipped)
 
 
 def _fields(parts: Sequence[str], known: dict[str, set[str]]) -> dict[str, str] | None:
