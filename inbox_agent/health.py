@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inbox_agent.config import Settings
 from inbox_agent.exceptions import InboxAgentError
 from inbox_agent.reporting import digest_content, review_content
-from inbox_agent.rules import followup_rules, renderer
+from inbox_agent.rules import followup_rules, renderer, shipped_templates
 from inbox_agent.runner import SENT, connect
 from inbox_agent.sending import trial
 from inbox_agent.smtp import SmtpCourier
@@ -27,10 +28,10 @@ def _templates(settings: Settings) -> tuple[list[str], tuple[str, ...], list[str
     rules = followup_rules(settings)
     agent = settings.agents[0].email if settings.agents else settings.mailbox.address
     found = trial.plan(
-        (p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else (),
-        agent=agent, cadence_mail=rules.mail_templates, languages=settings.business.languages,
-        sources=(s.name for s in settings.sources), interests=(i.name for i in settings.interests),
-        now=now,
+        _names(folder), agent=agent, cadence_mail=rules.mail_templates,
+        languages=settings.business.languages, sources=(s.name for s in settings.sources),
+        interests=(i.name for i in settings.interests), now=now,
+        shipped_files=_names(shipped_templates()),
     )  # fmt: skip
     render, problems = renderer(settings), []
     for t in found.trials:
@@ -53,11 +54,17 @@ def _templates(settings: Settings) -> tuple[list[str], tuple[str, ...], list[str
         except InboxAgentError as exc:
             problems.append(_named(f"{name}.txt.j2", exc))
     problems += [f"{f}: no mail of ours uses this file (a misspelt name?)" for f in found.unused]
+    problems += [f"{n}.txt.j2: no such template here, and none ships ([followups] names it?)"
+                 for n in found.missing]  # fmt: skip
     if not folder.is_dir():
         problems.append(f"{folder}: no such folder: every mail would be written from the shipped "
                         "templates (`inbox-agent init` writes a copy to edit)")  # fmt: skip
     tried = [t.file for t in found.trials] + [f"{p} page" for p in found.pages]
     return tried, found.shipped, problems
+
+
+def _names(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
 
 
 def _named(file: str, exc: Exception) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import load_settings
+from inbox_agent.exceptions import TemplateError
 from inbox_agent.health import _templates
 from inbox_agent.rules import renderer
 from inbox_agent.sending import trial
@@ -32,6 +33,7 @@ def _plan(*files: str) -> trial.Plan:
     return trial.plan(
         files, agent="alice@example.com", cadence_mail=("courtesy_note", "follow_up"),
         languages=("en", "es"), sources=("email", "facebook"), interests=("quote",), now=NOW,
+        shipped_files=[p.name for p in (ROOT / "templates").iterdir()],
     )  # fmt: skip
 
 
@@ -98,6 +100,25 @@ def test_a_folder_an_older_init_wrote_gets_the_shipped_template_for_newer_mail(
     missing = load_settings(write_config(tmp_path, OFFLINE, templates=tmp_path / "nowhere"))
     _, _, problems = _templates(missing)
     assert len(problems) == 1 and "nowhere: no such folder" in problems[0]
+
+
+def test_a_mail_with_no_template_here_or_shipped_is_named_as_missing(tmp_path: Path) -> None:
+    """A drip template the owner named in rules.toml but never wrote: not "the shipped one is
+    used" (none ships), and the error names the owner's folder, not the package's."""
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    config = write_config(tmp_path, OFFLINE, templates=folder, extra="[followups]\n"
+                          'drip = ["drip", "call_script"]\n')  # fmt: skip
+    settings = load_settings(config)
+    _, shipped, problems = _templates(settings)
+    assert "call_script" not in shipped
+    assert problems == [
+        "drip_2.txt.j2: no mail of ours uses this file (a misspelt name?)",
+        "call_script.txt.j2: no such template here, and none ships ([followups] names it?)",
+    ]
+    person = trial.sample_prospect(NOW, "alice@example.com")
+    with pytest.raises(TemplateError, match=f"no template 'call_script' in {folder}"):
+        renderer(settings).render(FollowUp(1, person.email, 1, "call_script"), person, NOW)
 
 
 def test_the_shipped_templates_all_render(tmp_path: Path) -> None:

@@ -114,17 +114,18 @@ class Templates:
         """(plain text, HTML or None), from the most specific template that exists: its text
         and, when it has one, its HTML (never the HTML of another, so the two parts say the same
         thing). Raises TemplateError before anything is sent."""
-        for stem in self.stems(name, source, interest, language):
+        stems = self.stems(name, source, interest, language)
+        for stem in stems:
             text_t = self._get(f"{stem}.txt.j2")
             if text_t is not None:
                 html_t = self._get(f"{stem}.html.j2")
                 html = self._render(html_t, context) if html_t is not None else None
                 return self._render(text_t, context), html
-        if self.fallback is not None:
+        if self.fallback is not None and any(self.fallback.has(s) for s in stems):
             return self.fallback.render(
                 name, context, source=source, interest=interest, language=language
             )
-        raise TemplateError(f"no template {name!r} in {self.folder}")
+        raise TemplateError(f"no template {name!r} in {self.folder}")  # nor among the shipped
 
     def _get(self, file: str) -> jinja2.Template | None:
         try:

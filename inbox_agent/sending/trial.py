@@ -53,6 +53,7 @@ class Plan:
     # (from the shipped templates when the folder has none: they are in ``shipped`` then)
     unused: tuple[str, ...]  # files no mail of ours renders
     shipped: tuple[str, ...]  # mails the folder has no plain template for: the shipped one
+    missing: tuple[str, ...] = ()  # mails with a template neither here nor shipped
 
 
 def sample_prospect(
@@ -121,9 +122,11 @@ def mails_for(
 def plan(
     files: Iterable[str], *, agent: str, cadence_mail: Iterable[str], languages: Sequence[str],
     sources: Iterable[str], interests: Iterable[str], now: datetime,
+    shipped_files: Iterable[str] = (),
 ) -> Plan:  # fmt: skip
-    """What to render for each of ``files`` (names in the template folder): ``cadence_mail``
-    are the templates the follow-up cadences and the drip send to the prospect."""
+    """What to render for each of ``files`` (names in the template folder; ``shipped_files``:
+    those that ship): ``cadence_mail`` are the templates the follow-up cadences and the drip
+    send to the prospect."""
     actions = mails_for(sample_prospect(now, agent), agent, cadence_mail, now)
     known = {"language": set(languages), "source": set(sources), "interest": set(interests)}
     names = set(files)
@@ -145,12 +148,15 @@ def plan(
             unused.append(file)
             continue
         trials.append(Trial(file, actions[base], sample_prospect(now, agent, **fields)))
-    shipped = tuple(sorted(n for n in (*actions, *PAGES) if f"{n}.txt.j2" not in names))
+    ships = set(shipped_files)
+    lacking = sorted(n for n in (*actions, *PAGES) if f"{n}.txt.j2" not in names)
+    shipped = tuple(n for n in lacking if f"{n}.txt.j2" in ships)
     for name in shipped:  # written from the shipped templates: tried with this config too
         if name in actions:
             record = sample_prospect(now, agent)
             trials.append(Trial(f"{name}.txt.j2 (shipped)", actions[name], record))
-    return Plan(tuple(trials), PAGES, tuple(unused), shipped)
+    missing = tuple(n for n in lacking if n not in shipped)
+    return Plan(tuple(trials), PAGES, tuple(unused), shipped, missing)
 
 
 def _fields(parts: Sequence[str], known: dict[str, set[str]]) -> dict[str, str] | None:
